@@ -1,0 +1,37 @@
+# Coxswain — the two commands a newcomer needs are `make demo` and `make test`.
+# Every target installs what it needs by itself (npm packages; engines where needed).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+BIN := node_modules/.bin
+# Node 20's --test takes file paths, not globs: list the test files here.
+TEST_FILES = $(shell find operator agent proto desired-state test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+
+.PHONY: help deps demo test typecheck lint unit generate
+
+help:
+	@echo "make demo   - validate the example desired state and walk through the desired-state API"
+	@echo "make test   - type check, lint and run every test"
+	@echo "make generate - regenerate TypeScript types from the JSON Schema"
+
+# npm packages, installed from package-lock.json; redone when either file changes.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: node_modules/.installed
+
+typecheck: deps
+	$(BIN)/tsc --noEmit -p .
+
+lint: deps
+	$(BIN)/eslint --max-warnings 0 .
+
+unit: deps
+	node --import tsx --test --test-reporter=spec $(TEST_FILES)
+
+test: typecheck lint unit
+
+generate: deps
+	$(BIN)/json2ts -i desired-state/desired-state.schema.json --maxItems -1 \
+	  --bannerComment "// Generated from desired-state.schema.json by 'make generate'. Do not edit; a test checks it is current." \
+	  -o desired-state/desired-state.generated.ts
