@@ -9,7 +9,7 @@ TEST_FILES = $(shell find operator agent proto desired-state test -name '*.test.
 .PHONY: help deps demo test typecheck lint unit generate
 
 help:
-	@echo "make demo   - validate the example desired state and walk through the desired-state API"
+	@echo "make demo   - the main job (for now: a tour of the desired-state API with the real commands)"
 	@echo "make test   - type check, lint and run every test"
 	@echo "make generate - regenerate TypeScript types from the JSON Schema"
 
@@ -31,7 +31,10 @@ unit: deps
 
 test: typecheck lint unit
 
+demo: deps
+	bash operator/demo/tour.sh
+
 generate: deps
-	$(BIN)/json2ts -i desired-state/desired-state.schema.json --maxItems -1 \
+	$(BIN)/json2ts -i desired-state/desired-state.schema.json --maxItems -1 --additionalProperties false \
 	  --bannerComment "// Generated from desired-state.schema.json by 'make generate'. Do not edit; a test checks it is current." \
 	  -o desired-state/desired-state.generated.ts

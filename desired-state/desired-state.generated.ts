@@ -80,7 +80,6 @@ export interface DesiredState {
    * Lets the leader add a VM for the duration of an operation (e.g. to upgrade with replicationFactor 1 without downtime).
    */
   allowTemporaryVms?: boolean;
-  [k: string]: unknown;
 }
 export interface BackupRef {
   /**
@@ -99,9 +98,7 @@ export interface BackupRef {
      * Directory of a local sink; relative paths are relative to the state directory.
      */
     path: string;
-    [k: string]: unknown;
   };
-  [k: string]: unknown;
 }
 /**
  * Fill a new cluster from this backup. Only on a cluster that never ran, and it must name a backup listed in backups.
@@ -123,7 +120,5 @@ export interface BackupRef1 {
      * Directory of a local sink; relative paths are relative to the state directory.
      */
     path: string;
-    [k: string]: unknown;
   };
-  [k: string]: unknown;
 }

@@ -1,0 +1,348 @@
+// fast-check arbitraries for desired states, reused by the generative tests.
+//
+// arbDesired() draws only VALID desired states (every schema constraint and every rule
+// in desired-state/rules.ts holds); arbNextDesired(prev) draws a successor that
+// desired-state/transition.ts accepts. Both read their facts from the catalogue, so a
+// new version, VM type or parameter there is drawn here without a change.
+import fc from 'fast-check';
+import {
+  ENGINE_PARAMETERS,
+  VM_TYPES,
+  engineVersions,
+  parseMemory,
+  reachableVersions,
+  vmTypeNames,
+  type SettableParameter,
+  type ValueKind,
+} from '../../desired-state/catalogue.ts';
+import type { BackupRef, Desired, EngineName, VmType } from '../../desired-state/types.ts';
+
+const ENGINE: EngineName = 'redis';
+/** Objects with the ordinary prototype, as JSON.parse makes them (deepStrictEqual compares prototypes). */
+const PLAIN = { noNullPrototype: true } as const;
+const MIB = 1024 * 1024;
+
+// ───────────────────────────── small pieces ─────────────────────────────
+
+// Built once: constructing a stringMatching arbitrary costs ~25 ms.
+const LABEL = fc.stringMatching(/^[a-z0-9](?:[-a-z0-9]{0,14}[a-z0-9])?$/);
+
+/** A DNS-1123 label (short, so shrunk examples stay readable). */
+export const arbLabel = (): fc.Arbitrary<string> => LABEL;
+
+const arbSinkPath = (): fc.Arbitrary<string> =>
+  fc.oneof(
+    fc.constantFrom('backups', 'backups/nightly', '../shared/backups', 'b'),
+    fc.string({ minLength: 1, maxLength: 24 }),
+  );
+
+export const arbBackup = (): fc.Arbitrary<BackupRef> =>
+  fc.record({ id: arbLabel(), sink: fc.record({ type: fc.constant('local' as const), path: arbSinkPath() }, PLAIN) }, PLAIN);
+
+const arbBackups = (maxLength = 4): fc.Arbitrary<BackupRef[]> =>
+  fc.uniqueArray(arbBackup(), { maxLength, selector: (b) => b.id });
+
+const arbZones = (): fc.Arbitrary<[string, ...string[]]> =>
+  fc.uniqueArray(arbLabel(), { minLength: 1, maxLength: 16 }) as fc.Arbitrary<[string, ...string[]]>;
+
+const arbNodeGroups = (): fc.Arbitrary<number> => fc.oneof(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 1000 }));
+const arbStorage = (): fc.Arbitrary<number> => fc.oneof(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 65536 }));
+
+// ───────────────────────────── config values ─────────────────────────────
+
+/** What a parameter's valid values depend on elsewhere in the desired state. */
+export interface ConfigContext {
+  vmType: VmType;
+  replicationFactor: number;
+}
+
+const MEMORY_UNITS: ReadonlyArray<[string, number]> = [
+  ['', 1],
+  ['b', 1],
+  ['k', 1000],
+  ['kb', 1024],
+  ['m', 1000 ** 2],
+  ['mb', MIB],
+  ['MB', MIB],
+  ['g', 1000 ** 3],
+  ['gb', 1024 ** 3],
+  ['Gb', 1024 ** 3],
+];
+
+function arbMemory(minBytes: number, maxBytes: number): fc.Arbitrary<number | string> {
+  const withUnit = fc
+    .constantFrom(...MEMORY_UNITS.filter(([, unit]) => unit <= maxBytes))
+    .chain(([suffix, unit]) =>
+      fc.integer({ min: Math.ceil(minBytes / unit), max: Math.floor(maxBytes / unit) }).map((n) => `${n}${suffix}`),
+    );
+  return fc.oneof(fc.integer({ min: minBytes, max: maxBytes }), withUnit);
+}
+
+function arbInteger(min: number, max: number): fc.Arbitrary<number | string> {
+  return fc.integer({ min, max }).chain((n) => fc.constantFrom<number | string>(n, String(n)));
+}
+
+const COBL_CLASSES = ['normal', 'replica', 'slave', 'pubsub'] as const;
+const arbMemoryWord = (): fc.Arbitrary<string> => arbMemory(0, 1024 * MIB).map(String);
+
+/** Generators for the 'string' parameters, whose forms only a pattern describes. */
+const STRING_VALUES: Readonly<Record<string, fc.Arbitrary<string>>> = {
+  save: fc
+    .array(fc.tuple(fc.nat(86400), fc.nat(100000)), { maxLength: 3 })
+    .map((pairs) => pairs.map(([s, c]) => `${s} ${c}`).join(' ')),
+  'client-output-buffer-limit': fc
+    .array(fc.tuple(fc.constantFrom(...COBL_CLASSES), arbMemoryWord(), arbMemoryWord(), fc.nat(3600)), { minLength: 1, maxLength: 3 })
+    .map((groups) => groups.map((g) => g.join(' ')).join(' ')),
+  'notify-keyspace-events': fc.subarray([...'KEg$lshzxetdmnA']).map((cs) => cs.join('')),
+};
+
+function arbValue(param: SettableParameter, ctx: ConfigContext): fc.Arbitrary<number | string> {
+  const kind: ValueKind = param.value;
+  switch (kind.kind) {
+    case 'memory': {
+      const cap = param.name === 'maxmemory' ? VM_TYPES[ctx.vmType].memoryMiB * MIB : 4096 * MIB;
+      return arbMemory(kind.minBytes ?? 0, cap);
+    }
+    case 'integer': {
+      if (param.name === 'min-replicas-to-write') return arbInteger(0, ctx.replicationFactor - 1);
+      return arbInteger(kind.min ?? -1000, kind.max ?? 1_000_000_000);
+    }
+    case 'yesno':
+      return fc.constantFrom('yes', 'no');
+    case 'enum':
+      return fc.constantFrom(...kind.values);
+    case 'string': {
+      const arb = STRING_VALUES[param.name];
+      if (arb === undefined) throw new Error(`test/arbitraries: no value generator for config "${param.name}"; add one to STRING_VALUES`);
+      return arb;
+    }
+  }
+}
+
+/** Every parameter a user may set, with valid values only. */
+export function arbConfig(ctx: ConfigContext, maxLength = 6): fc.Arbitrary<Record<string, number | string>> {
+  const params = ENGINE_PARAMETERS[ENGINE].settable;
+  return fc.subarray([...params], { maxLength }).chain((chosen) =>
+    fc
+      .tuple(...chosen.map((p) => arbValue(p, ctx)))
+      .map((values) => Object.fromEntries(chosen.map((p, i) => [p.name, values[i] as number | string]))),
+  );
+}
+
+/** The parameters whose value must hold against `ctx` still hold (others are kept as is). */
+function stillValid(config: Record<string, number | string>, ctx: ConfigContext): Record<string, number | string> {
+  return Object.fromEntries(
+    Object.entries(config).filter(([name, value]) => {
+      if (name === 'maxmemory') return (parseMemory(value) ?? 0) <= VM_TYPES[ctx.vmType].memoryMiB * MIB;
+      if (name === 'min-replicas-to-write') return Number(value) <= ctx.replicationFactor - 1;
+      return true;
+    }),
+  );
+}
+
+/** `config` with every restart-only parameter set exactly as in `from`. */
+function withRestartParameters(
+  config: Record<string, number | string>,
+  from: Record<string, number | string>,
+): Record<string, number | string> {
+  const restartOnly = new Set(ENGINE_PARAMETERS[ENGINE].settable.filter((p) => p.apply === 'restart').map((p) => p.name));
+  const out = Object.fromEntries(Object.entries(config).filter(([name]) => !restartOnly.has(name)));
+  for (const [name, value] of Object.entries(from)) if (restartOnly.has(name)) out[name] = value;
+  return out;
+}
+
+// ───────────────────────────── a valid desired state ─────────────────────────────
+
+function build(fields: Omit<Desired, 'restoreFromBackup'>, restore: BackupRef | undefined): Desired {
+  return restore === undefined ? fields : { ...fields, restoreFromBackup: restore };
+}
+
+const cloneBackup = (b: BackupRef): BackupRef => ({ id: b.id, sink: { type: b.sink.type, path: b.sink.path } });
+
+/** A valid desired state: schema and single-state rules hold. */
+export function arbDesired(): fc.Arbitrary<Desired> {
+  return fc
+    .record({
+      id: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 1_000_000 })),
+      name: arbLabel(),
+      version: fc.constantFrom(...engineVersions(ENGINE)),
+      running: fc.boolean(),
+      nodeGroups: arbNodeGroups(),
+      maxReplicationFactor: fc.integer({ min: 1, max: 5 }),
+      availabilityZones: arbZones(),
+      vmType: fc.constantFrom(...vmTypeNames()),
+      storageGiB: arbStorage(),
+      backups: arbBackups(),
+      allowTemporaryVms: fc.boolean(),
+    })
+    .chain((base) =>
+      fc
+        .record({
+          runningSince: fc.integer({ min: 0, max: base.id }),
+          agentRunningSince: fc.integer({ min: 0, max: base.id }),
+          replicationFactor: fc.integer({ min: 1, max: base.maxReplicationFactor }),
+          restore: base.backups.length === 0 ? fc.constant(undefined) : fc.option(fc.constantFrom(...base.backups), { nil: undefined }),
+        })
+        .chain((more) =>
+          arbConfig({ vmType: base.vmType, replicationFactor: more.replicationFactor }).map((config) =>
+            build(
+              {
+                ...base,
+                engine: ENGINE,
+                runningSince: more.runningSince,
+                agentRunningSince: more.agentRunningSince,
+                replicationFactor: more.replicationFactor,
+                config,
+              },
+              more.restore === undefined ? undefined : cloneBackup(more.restore),
+            ),
+          ),
+        ),
+    );
+}
+
+// ───────────────────────────── a valid successor ─────────────────────────────
+
+export interface NextOptions {
+  /** Whether the cluster ran in any accepted version so far. @default prev.running */
+  everRan?: boolean;
+}
+
+/** A value kept from `prev` half of the time, so successors often change little. */
+const keepOr = <T>(kept: T, other: fc.Arbitrary<T>): fc.Arbitrary<T> => fc.oneof(fc.constant(kept), other);
+
+/**
+ * A successor of `prev` that checkTransition(prev, next, { everRan }) accepts: a
+ * higher id, the immutable fields kept, any mix of changes to the others that the
+ * transition rules allow (see the two locks below).
+ */
+export function arbNextDesired(prev: Desired, opts: NextOptions = {}): fc.Arbitrary<Desired> {
+  const everRan = opts.everRan ?? prev.running;
+  return fc
+    .record({
+      id: fc.integer({ min: prev.id + 1, max: prev.id + 50 }),
+      running: keepOr(prev.running, fc.boolean()),
+      allowTemporaryVms: keepOr(prev.allowTemporaryVms, fc.boolean()),
+    })
+    .chain((core) => {
+      // A cluster stopped in both versions after it ran cannot move data (transition.ts).
+      const stoppedLock = everRan && !prev.running && !core.running;
+      const maxRf = stoppedLock ? Math.min(prev.replicationFactor, prev.maxReplicationFactor) : prev.maxReplicationFactor;
+      return keepOr(Math.min(prev.replicationFactor, maxRf), fc.integer({ min: 1, max: maxRf })).chain((replicationFactor) => {
+        // rf 1 on both sides, running on both sides, no temporary VM: nothing may roll.
+        const singleCopyLock =
+          prev.replicationFactor === 1 && replicationFactor === 1 && prev.running && core.running && !core.allowTemporaryVms;
+        return arbNextRest(prev, { ...core, replicationFactor, everRan, stoppedLock, singleCopyLock });
+      });
+    });
+}
+
+interface NextCore {
+  id: number;
+  running: boolean;
+  allowTemporaryVms: boolean;
+  replicationFactor: number;
+  everRan: boolean;
+  stoppedLock: boolean;
+  singleCopyLock: boolean;
+}
+
+function arbNextRest(prev: Desired, core: NextCore): fc.Arbitrary<Desired> {
+  const rolls = !core.singleCopyLock;
+  const replaces = rolls && !core.stoppedLock;
+  return fc
+    .record({
+      version: rolls ? fc.constantFrom(...reachableVersions(prev.engine, prev.version)) : fc.constant(prev.version),
+      runningSince: rolls ? keepOr(prev.runningSince, fc.integer({ min: prev.runningSince, max: core.id })) : fc.constant(prev.runningSince),
+      agentRunningSince: keepOr(prev.agentRunningSince, fc.integer({ min: prev.agentRunningSince, max: core.id })),
+      nodeGroups: core.stoppedLock ? fc.constant(prev.nodeGroups) : keepOr(prev.nodeGroups, arbNodeGroups()),
+      vmType: replaces ? keepOr(prev.vmType, fc.constantFrom(...vmTypeNames())) : fc.constant(prev.vmType),
+      storageGiB: replaces ? keepOr(prev.storageGiB, arbStorage()) : fc.constant(prev.storageGiB),
+      availabilityZones: replaces ? keepOr(prev.availabilityZones, arbZones()) : arbZonesKeeping(prev.availabilityZones),
+      backups: arbNextBackups(prev, !core.stoppedLock),
+    })
+    .chain((rest) => {
+      const ctx = { vmType: rest.vmType, replicationFactor: core.replicationFactor };
+      const config = keepOr(stillValid(prev.config, ctx), arbConfig(ctx)).map((c) =>
+        core.singleCopyLock ? withRestartParameters(c, prev.config) : c,
+      );
+      return fc.tuple(config, arbNextRestore(prev, rest.backups, core.everRan)).map(([cfg, restore]) => {
+        // The backup a kept restoreFromBackup names must stay listed.
+        const backups =
+          restore === undefined || rest.backups.some((b) => b.id === restore.id) ? rest.backups : [...rest.backups, cloneBackup(restore)];
+        return build(
+          {
+            id: core.id,
+            name: prev.name,
+            engine: prev.engine,
+            version: rest.version,
+            running: core.running,
+            runningSince: rest.runningSince,
+            agentRunningSince: rest.agentRunningSince,
+            nodeGroups: rest.nodeGroups,
+            replicationFactor: core.replicationFactor,
+            maxReplicationFactor: prev.maxReplicationFactor,
+            availabilityZones: rest.availabilityZones,
+            vmType: rest.vmType,
+            storageGiB: rest.storageGiB,
+            config: cfg,
+            backups,
+            allowTemporaryVms: core.allowTemporaryVms,
+          },
+          restore,
+        );
+      });
+    });
+}
+
+/** The zones of `prev`, possibly with more added (a removed zone would move nodes). */
+function arbZonesKeeping(prev: readonly string[]): fc.Arbitrary<[string, ...string[]]> {
+  const room = 16 - prev.length;
+  return fc
+    .uniqueArray(arbLabel(), { maxLength: Math.min(room, 3) })
+    .map((more) => [...prev, ...more.filter((z) => !prev.includes(z))] as [string, ...string[]]);
+}
+
+/** Some of prev's backups (same sinks: a backup cannot move) and, if allowed, new ids. */
+function arbNextBackups(prev: Desired, mayAdd: boolean): fc.Arbitrary<BackupRef[]> {
+  const known = new Set(prev.backups.map((b) => b.id));
+  const added = mayAdd ? arbBackups(3).map((bs) => bs.filter((b) => !known.has(b.id))) : fc.constant([]);
+  return fc
+    .tuple(fc.subarray(prev.backups.map(cloneBackup)), added)
+    .map(([kept, fresh]) => [...kept, ...fresh]);
+}
+
+/** Before the cluster ran: anything from the backups; after: keep it or drop it. */
+function arbNextRestore(prev: Desired, backups: BackupRef[], everRan: boolean): fc.Arbitrary<BackupRef | undefined> {
+  if (everRan) {
+    const kept = prev.restoreFromBackup;
+    return kept === undefined ? fc.constant(undefined) : fc.option(fc.constant(cloneBackup(kept)), { nil: undefined });
+  }
+  if (backups.length === 0) return fc.constant(undefined);
+  return fc.option(fc.constantFrom(...backups).map(cloneBackup), { nil: undefined });
+}
+
+// ───────────────────────────── a fixed example ─────────────────────────────
+
+/** A small valid desired state for table-driven tests: 3 × 2, running, Redis 7.0. */
+export function exampleDesired(overrides: Partial<Desired> = {}): Desired {
+  return {
+    id: 5,
+    name: 'demo',
+    engine: 'redis',
+    version: '7.0',
+    running: true,
+    runningSince: 1,
+    agentRunningSince: 1,
+    nodeGroups: 3,
+    replicationFactor: 2,
+    maxReplicationFactor: 3,
+    availabilityZones: ['zone-a', 'zone-b'],
+    vmType: 'small',
+    storageGiB: 10,
+    config: { 'maxmemory-policy': 'noeviction' },
+    backups: [{ id: 'nightly', sink: { type: 'local', path: 'backups' } }],
+    allowTemporaryVms: false,
+    ...overrides,
+  };
+}
