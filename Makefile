@@ -6,12 +6,13 @@ BIN := node_modules/.bin
 # Node 20's --test takes file paths, not globs: list the test files here.
 TEST_FILES = $(shell find operator agent proto desired-state test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 
-.PHONY: help deps demo test typecheck lint unit generate
+.PHONY: help deps demo test typecheck lint unit generate proto
 
 help:
 	@echo "make demo   - the main job (for now: a tour of the desired-state API with the real commands)"
 	@echo "make test   - type check, lint and run every test"
 	@echo "make generate - regenerate TypeScript types from the JSON Schema"
+	@echo "make proto    - regenerate TypeScript types from the gRPC contract"
 
 # npm packages, installed from package-lock.json; redone when either file changes.
 node_modules/.installed: package.json package-lock.json
@@ -38,3 +39,9 @@ generate: deps
 	$(BIN)/json2ts -i desired-state/desired-state.schema.json --maxItems -1 --additionalProperties false \
 	  --bannerComment "// Generated from desired-state.schema.json by 'make generate'. Do not edit; a test checks it is current." \
 	  -o desired-state/desired-state.generated.ts
+
+# Typed TypeScript for the agent's gRPC contract (committed; proto/load.test.ts checks it is current).
+proto: deps
+	rm -rf proto/generated
+	$(BIN)/proto-loader-gen-types --longs=String --enums=String --defaults --oneofs --includeComments \
+	  --grpcLib=@grpc/grpc-js --importFileExtension=.ts -I proto -O proto/generated coxswain/agent/v1/agent.proto

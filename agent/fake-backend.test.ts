@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { FakeBackend, toRanges } from './fake-backend.ts';
+import type { BackendContext } from './backend.ts';
+import { loadAgentProto } from '../proto/load.ts';
+import type { AgentMethod, DecodedRequestOf, RequestOf } from '../proto/methods.ts';
+import { FailedPreconditionError, UnavailableError } from '../proto/status.ts';
+
+function ctx(method: AgentMethod, signal = new AbortController().signal): BackendContext {
+  return { signal, logger: pino({ level: 'silent' }), method, epoch: 1, idempotencyKey: 'k', deadline: new Date(Date.now() + 60_000) };
+}
+function decode<M extends AgentMethod>(method: M, request: RequestOf<M>): DecodedRequestOf<M> {
+  const def = loadAgentProto().agentService[method] as unknown as { requestSerialize(v: RequestOf<M>): Buffer; requestDeserialize(b: Buffer): DecodedRequestOf<M> };
+  return def.requestDeserialize(def.requestSerialize(request));
+}
+const job = { jobId: 'j' };
+
+async function cluster(): Promise<FakeBackend> {
+  const b = new FakeBackend({ installedVersions: ['7.0'] });
+  await b.startDataNode(decode('StartDataNode', { job, nodeId: 'p', port: 7000, version: '7.0' }), ctx('StartDataNode'));
+  await b.startDataNode(decode('StartDataNode', { job, nodeId: 'r', port: 7001, version: '7.0' }), ctx('StartDataNode'));
+  await b.joinNode(decode('JoinNode', { job, nodeId: 'p', role: 'JOIN_ROLE_PRIMARY_WITHOUT_DATA', assignSlots: [{ start: 0, end: 9 }] }), ctx('JoinNode'));
+  await b.joinNode(decode('JoinNode', { job, nodeId: 'r', role: 'JOIN_ROLE_REPLICA', replicaOf: { engineNodeId: b.node('p')?.engineNodeId ?? '' } }), ctx('JoinNode'));
+  return b;
+}
+
+test('two fakes driven alike report identical states', async () => {
+  const [a, b] = [await cluster(), await cluster()];
+  assert.deepEqual(await a.getState(decode('GetState', {}), ctx('GetState')), await b.getState(decode('GetState', {}), ctx('GetState')));
+});
+
+test('steps are idempotent in effect: a repeat reports changed false', async () => {
+  const b = await cluster();
+  const again = await b.startDataNode(decode('StartDataNode', { job, nodeId: 'p', port: 7000, version: '7.0' }), ctx('StartDataNode'));
+  assert.equal(again.outcome?.changed, false);
+  assert.equal(b.executions('StartDataNode'), 3, 'the repeat still ran: the fake counts executions, not changes');
+});
+
+test('preconditions: a primary with slots is not removed; failover of a replica swaps roles and slots', async () => {
+  const b = await cluster();
+  await assert.rejects(b.removeNode(decode('RemoveNode', { job, nodeId: 'p' }), ctx('RemoveNode')), FailedPreconditionError);
+  const noop = await b.failover(decode('Failover', { job, nodeId: 'p' }), ctx('Failover'));
+  assert.equal(noop.outcome?.changed, false, 'promoting a primary changes nothing');
+  const promoted = await b.failover(decode('Failover', { job, nodeId: 'r' }), ctx('Failover'));
+  assert.equal(promoted.outcome?.changed, true);
+  assert.equal(b.node('r')?.role, 'NODE_ROLE_PRIMARY');
+  assert.equal(b.node('p')?.role, 'NODE_ROLE_REPLICA');
+  assert.deepEqual(toRanges(b.node('r')?.slots ?? []), [{ start: 0, end: 9 }]);
+  await b.removeNode(decode('RemoveNode', { job, nodeId: 'p' }), ctx('RemoveNode'));
+  assert.equal(await b.hasDataNode('p'), false);
+});
+
+test('injected faults fail or delay the next calls, and a delay observes the signal', async () => {
+  const b = new FakeBackend();
+  b.injectFault('GetState', { kind: 'fail', error: () => new UnavailableError('x'), times: 2 });
+  await assert.rejects(b.getState(decode('GetState', {}), ctx('GetState')), UnavailableError);
+  await assert.rejects(b.getState(decode('GetState', {}), ctx('GetState')), UnavailableError);
+  await b.getState(decode('GetState', {}), ctx('GetState'));
+  assert.equal(b.attempts('GetState'), 3);
+  assert.equal(b.executions('GetState'), 1);
+
+  b.injectFault('EnsureVersion', { kind: 'delay', ms: 10_000 });
+  const controller = new AbortController();
+  const pending = b.ensureVersion(decode('EnsureVersion', { job, version: '8.0' }), ctx('EnsureVersion', controller.signal));
+  controller.abort(new Error('deadline'));
+  await assert.rejects(pending, /deadline/);
+  assert.equal(b.aborted('EnsureVersion'), 1);
+  assert.equal(b.executions('EnsureVersion'), 0);
+});

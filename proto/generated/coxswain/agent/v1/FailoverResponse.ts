@@ -1,0 +1,40 @@
+// Original file: proto/coxswain/agent/v1/agent.proto
+
+import type { Outcome as _coxswain_agent_v1_Outcome, Outcome__Output as _coxswain_agent_v1_Outcome__Output } from '../../../coxswain/agent/v1/Outcome.ts';
+import type { DataNode as _coxswain_agent_v1_DataNode, DataNode__Output as _coxswain_agent_v1_DataNode__Output } from '../../../coxswain/agent/v1/DataNode.ts';
+
+/**
+ * Result of Failover.
+ */
+export interface FailoverResponse {
+  /**
+   * What was done.
+   */
+  'outcome'?: (_coxswain_agent_v1_Outcome | null);
+  /**
+   * The promoted node.
+   */
+  'node'?: (_coxswain_agent_v1_DataNode | null);
+  /**
+   * Engine node id of the node that was primary before.
+   */
+  'formerPrimaryEngineNodeId'?: (string);
+}
+
+/**
+ * Result of Failover.
+ */
+export interface FailoverResponse__Output {
+  /**
+   * What was done.
+   */
+  'outcome': (_coxswain_agent_v1_Outcome__Output | null);
+  /**
+   * The promoted node.
+   */
+  'node': (_coxswain_agent_v1_DataNode__Output | null);
+  /**
+   * Engine node id of the node that was primary before.
+   */
+  'formerPrimaryEngineNodeId': (string);
+}

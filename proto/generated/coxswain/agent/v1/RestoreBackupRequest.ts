@@ -1,0 +1,48 @@
+// Original file: proto/coxswain/agent/v1/agent.proto
+
+import type { JobRef as _coxswain_agent_v1_JobRef, JobRef__Output as _coxswain_agent_v1_JobRef__Output } from '../../../coxswain/agent/v1/JobRef.ts';
+import type { Sink as _coxswain_agent_v1_Sink, Sink__Output as _coxswain_agent_v1_Sink__Output } from '../../../coxswain/agent/v1/Sink.ts';
+
+/**
+ * Restore a backup into this agent's nodes.
+ */
+export interface RestoreBackupRequest {
+  /**
+   * The leader job and step (job_id required).
+   */
+  'job'?: (_coxswain_agent_v1_JobRef | null);
+  /**
+   * The backup's id (required).
+   */
+  'backupId'?: (string);
+  /**
+   * Where it is (required).
+   */
+  'sink'?: (_coxswain_agent_v1_Sink | null);
+  /**
+   * Local nodes to fill (at least one), each with its node group's part of the backup.
+   */
+  'nodeIds'?: (string)[];
+}
+
+/**
+ * Restore a backup into this agent's nodes.
+ */
+export interface RestoreBackupRequest__Output {
+  /**
+   * The leader job and step (job_id required).
+   */
+  'job': (_coxswain_agent_v1_JobRef__Output | null);
+  /**
+   * The backup's id (required).
+   */
+  'backupId': (string);
+  /**
+   * Where it is (required).
+   */
+  'sink': (_coxswain_agent_v1_Sink__Output | null);
+  /**
+   * Local nodes to fill (at least one), each with its node group's part of the backup.
+   */
+  'nodeIds': (string)[];
+}

@@ -1,0 +1,32 @@
+// Original file: proto/coxswain/agent/v1/agent.proto
+
+import type { Outcome as _coxswain_agent_v1_Outcome, Outcome__Output as _coxswain_agent_v1_Outcome__Output } from '../../../coxswain/agent/v1/Outcome.ts';
+import type { DataNode as _coxswain_agent_v1_DataNode, DataNode__Output as _coxswain_agent_v1_DataNode__Output } from '../../../coxswain/agent/v1/DataNode.ts';
+
+/**
+ * Result of StopDataNode.
+ */
+export interface StopDataNodeResponse {
+  /**
+   * What was done.
+   */
+  'outcome'?: (_coxswain_agent_v1_Outcome | null);
+  /**
+   * The node after stopping.
+   */
+  'node'?: (_coxswain_agent_v1_DataNode | null);
+}
+
+/**
+ * Result of StopDataNode.
+ */
+export interface StopDataNodeResponse__Output {
+  /**
+   * What was done.
+   */
+  'outcome': (_coxswain_agent_v1_Outcome__Output | null);
+  /**
+   * The node after stopping.
+   */
+  'node': (_coxswain_agent_v1_DataNode__Output | null);
+}
