@@ -24,12 +24,12 @@ coxswain validate "$state/v2.jsonc" --previous "$example"
 coxswain submit -f "$state/v2.jsonc" --state-dir "$state"
 
 step "4. A bad edit is refused with file:line:col, and nothing changes" "coxswain submit -f $state/bad.jsonc --state-dir $state"
-edit "$state/v2.jsonc" "$state/bad.jsonc" id=3 maxReplicationFactor=5 version='"9.0"' replicationFactr=2
+edit "$state/v2.jsonc" "$state/bad.jsonc" id=3 version='"9.0"' nodeGroups='"4"' replicationFactr=2
 coxswain submit -f "$state/bad.jsonc" --state-dir "$state" || echo "(exit $? — refused, as it should be)"
 
-step "5. A downgrade Valkey 8.0 → Redis 7.0 is refused: 7.0 cannot read 8.0's data" "coxswain validate $state/down.jsonc --previous $state/up.jsonc"
+step "5. Changes the cluster cannot make are refused: a downgrade Valkey 8.0 → Redis 7.0 (7.0 cannot read 8.0's data), a new name" "coxswain validate $state/down.jsonc --previous $state/up.jsonc"
 edit "$state/v2.jsonc" "$state/up.jsonc" id=3 version='"8.0"'
-edit "$state/v2.jsonc" "$state/down.jsonc" id=4 version='"7.0"'
+edit "$state/v2.jsonc" "$state/down.jsonc" id=4 version='"7.0"' name='"renamed"'
 coxswain validate "$state/down.jsonc" --previous "$state/up.jsonc" || echo "(exit $? — refused)"
 
 step "6. The versioned history and the JSON patch between versions" "coxswain history --state-dir $state; coxswain diff 1 2 --state-dir $state"
