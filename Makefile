@@ -6,7 +6,7 @@ BIN := node_modules/.bin
 # Node 20's --test takes file paths, not globs: list the test files here.
 TEST_FILES = $(shell find operator agent proto desired-state test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 
-.PHONY: help deps demo test typecheck lint unit generate proto
+.PHONY: help deps engines demo test typecheck lint unit generate proto
 
 help:
 	@echo "make demo   - the main job (for now: a tour of the desired-state API with the real commands)"
@@ -21,18 +21,23 @@ node_modules/.installed: package.json package-lock.json
 
 deps: node_modules/.installed
 
+# redis-server/redis-tools 7.0 (bookworm) and valkey-server/valkey-tools 8.0
+# (bookworm-backports, derived from this machine's own apt sources); quick when present.
+engines:
+	bash agent/engines/redis/install-debian.sh
+
 typecheck: deps
 	$(BIN)/tsc --noEmit -p .
 
 lint: deps
 	$(BIN)/eslint --max-warnings 0 .
 
-unit: deps
+unit: deps engines
 	node --import tsx --test --test-reporter=spec $(TEST_FILES)
 
 test: typecheck lint unit
 
-demo: deps
+demo: deps engines
 	bash operator/demo/tour.sh
 
 generate: deps

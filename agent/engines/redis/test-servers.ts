@@ -1,0 +1,92 @@
+// Test support (not a test file): temporary directories, real redis-server and
+// valkey-server processes started without the supervisor, and clean-up that stops every
+// server a test started, by pid, even when the test failed.
+import { spawn } from 'node:child_process';
+import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePorts } from '../../../test/support/ports.ts';
+import { readRecord } from '../../node-record.ts';
+import { isRunning, readCmdline, readProcStat } from '../../process-inspect.ts';
+import type { DataNodeSpec } from '../engine.ts';
+import type { RedisEngine } from './redis-engine.ts';
+
+export const SERVER_PROGRAMS = ['redis-server', 'valkey-server'];
+
+/** A fresh temporary directory; `prefix` may hold characters that need quoting. */
+export function tempDir(prefix = 'coxswain-test-'): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+/** One free port whose cluster bus port (+10000) is free too. */
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1, { withBus: true });
+  if (port === undefined) throw new Error('no free port');
+  return port;
+}
+
+/** SIGKILLs `pid` (and its process group) if it still runs a Redis-family server; waits until it is gone. */
+export async function killServer(pid: number): Promise<void> {
+  const program = path.basename(((await readCmdline(pid)) ?? '').split(/\s+/)[0] ?? '');
+  if (!SERVER_PROGRAMS.includes(program)) return; // gone, or the pid now belongs to someone else
+  const stat = await readProcStat(pid);
+  try {
+    process.kill(stat?.pgrp === pid ? -pid : pid, 'SIGKILL');
+  } catch {
+    // gone meanwhile
+  }
+  for (let i = 0; i < 200 && (await isRunning(pid)); i++) await sleep(10);
+}
+
+/** Tracks the servers and directories of a test and removes them all in `cleanup()`. */
+export class Leftovers {
+  readonly pids = new Set<number>();
+  readonly dirs = new Set<string>();
+
+  /** Also kills the pids in every node record under `baseDir` at clean-up. */
+  readonly baseDirs = new Set<string>();
+
+  async cleanup(): Promise<void> {
+    for (const base of this.baseDirs) {
+      const names = await readdir(base).catch(() => [] as string[]);
+      for (const name of names) {
+        const record = await readRecord(path.join(base, name)).catch(() => undefined);
+        if (record?.pid !== null && record?.pid !== undefined) this.pids.add(record.pid);
+      }
+    }
+    await Promise.all([...this.pids].map((pid) => killServer(pid)));
+    for (const dir of this.dirs) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Starts a server for `spec` straight from the adapter (prepare, launch command, spawn),
+ * without the supervisor, and waits until it answers. Registers its pid with `leftovers`.
+ */
+export async function startRaw(engine: RedisEngine, spec: DataNodeSpec, leftovers: Leftovers): Promise<number> {
+  const binaries = await engine.resolve(spec.version, spec.kind);
+  await engine.prepare(spec);
+  const launch = engine.launchCommand(spec, binaries);
+  const [program, ...args] = launch.argv;
+  if (program === undefined) throw new Error('empty argv');
+  const out = await open(path.join(spec.dataDir, 'server-output.log'), 'a');
+  const child = spawn(program, args, { cwd: launch.cwd, env: { ...launch.env }, detached: true, stdio: ['ignore', out.fd, out.fd] });
+  await out.close();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not spawn ${program}`);
+  leftovers.pids.add(pid);
+  child.unref();
+  for (let i = 0; i < 500; i++) {
+    const probe = await engine.probe(engine.endpoint(spec), { timeoutMs: 500 });
+    if (probe.ready) return pid;
+    if (child.exitCode !== null) throw new Error(`${program} exited with code ${child.exitCode}; see ${spec.dataDir}`);
+    await sleep(10);
+  }
+  throw new Error(`${program} on port ${spec.port} was not ready after 5 s`);
+}
+
+/** A spec for a node in `dir` with a fresh port. */
+export async function rawSpec(dir: string, version: string, parameters: Record<string, string | number> = {}): Promise<DataNodeSpec> {
+  return { nodeId: 'raw-node', kind: 'data', version, port: await freePort(), bindHost: '127.0.0.1', dataDir: dir, parameters };
+}
