@@ -1,10 +1,13 @@
 // Free ports for tests that start servers. Test files run in parallel, so nothing
-// uses fixed ports: each call picks random ports in 20000–29999 and checks that the
+// uses fixed ports: each call picks random ports in 20000–22767 and checks that the
 // port and, for Redis Cluster, its bus port (port + 10000) can be bound on loopback.
+// The range keeps every bus port (30000–32767) below Linux's ephemeral range
+// (32768–60999 by default), where an outgoing connection could take it between our
+// check and the server's bind (seen: "bind: Address already in use" on a bus port).
 import net from 'node:net';
 
 const LOW = 20000;
-const HIGH = 29999;
+const HIGH = 22767;
 const taken = new Set<number>();
 
 function canBind(port: number, host = '127.0.0.1'): Promise<boolean> {
