@@ -2,6 +2,7 @@
 // contract (0 ok, 1 failed/invalid, 2 usage). No stack trace reaches a user unless
 // COXSWAIN_DEBUG=1 is set.
 import { readFileSync } from 'node:fs';
+import { agentCommand } from './agent-command.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Command } from './command.ts';
 import { diffCommand, historyCommand } from './history-command.ts';
 import { processOutput, type Output } from './output.ts';
@@ -10,7 +11,7 @@ import { UsageError } from './usage.ts';
 import { validateCommand } from './validate-command.ts';
 import { closest } from '../../desired-state/suggest.ts';
 
-export const COMMANDS: readonly Command[] = [validateCommand, submitCommand, historyCommand, diffCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, submitCommand, historyCommand, diffCommand, agentCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
