@@ -3,6 +3,7 @@
 // spread by a random jitter so that many callers do not retry in step.
 import { asAgentCallError, isRetryable } from '../../proto/status.ts';
 import type { AgentCallError } from '../../proto/status.ts';
+import { sleep } from '../../proto/sleep.ts';
 
 export interface RetryPolicy {
   /** Delay before the 2nd, 3rd … attempt, in ms; the last one repeats. */
@@ -40,21 +41,8 @@ export async function withRetries<T>(policy: RetryPolicy, attempt: (n: number) =
       if (!isRetryable(e) || n >= policy.maxAttempts || hooks.signal?.aborted === true) throw e;
       const delay = retryDelay(policy, n);
       hooks.onRetry?.(e, n, delay);
-      await wait(delay, hooks.signal);
+      await sleep(delay, hooks.signal);
     }
   }
 }
 
-function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
