@@ -109,11 +109,15 @@ export class RedisEngine implements EngineAdapter {
     if (kind !== REDIS_KIND) {
       throw new InvalidSpecError('kind', `redis has one node kind, "${REDIS_KIND}"; got ${JSON.stringify(kind)}`);
     }
-    const [server, cli] = await Promise.all([
+    // Both checks run at once, but a failure is reported in a fixed order (the server
+    // first), so the same machine always gets the same message.
+    const [server, cli] = await Promise.allSettled([
       this.#installed(version, info, info.serverBinary),
       this.#installed(version, info, info.cliBinary),
     ]);
-    return { engine: this.engine, version, kind, server, tools: { cli } };
+    if (server.status === 'rejected') throw server.reason;
+    if (cli.status === 'rejected') throw cli.reason;
+    return { engine: this.engine, version, kind, server: server.value, tools: { cli: cli.value } };
   }
 
   /** A program of `version`, on PATH and of the right product and version series. */
