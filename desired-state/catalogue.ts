@@ -371,14 +371,10 @@ export function describeValueKind(kind: ValueKind): string {
         'b, k, kb, m, mb, g or gb (e.g. "256mb", "1gb")' +
         (kind.minBytes !== undefined && kind.minBytes > 0 ? `, at least ${kind.minBytes} byte${kind.minBytes === 1 ? '' : 's'}` : '; 0 means no limit')
       );
-    case 'integer':
-      return `an integer${rangeText(kind.min, kind.max)}`;
-    case 'yesno':
-      return '"yes" or "no"';
-    case 'enum':
-      return `one of ${kind.values.map((v) => `"${v}"`).join(', ')}`;
     case 'string':
       return kind.forms ?? 'a string';
+    default:
+      return valueKindNoun(kind);
   }
 }
 

@@ -7,8 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Cluster } from 'ioredis';
-import type { AgentCallError } from '../../../proto/status.ts';
+import type { Cluster } from 'ioredis';
 import {
   CancelledError,
   DataLossError,
@@ -24,59 +23,23 @@ import type { BackupProgress } from './backup.ts';
 import { RedisClusterOps } from './cluster-ops.ts';
 import { command, withNode } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
-import { RedisEngine } from './redis-engine.ts';
 import { LocalDirectorySink, checkKey, openSink, sinkIoError } from './sink.ts';
 import type { BackupSink, ObjectDigest, SinkCallOptions, SinkListing } from './sink.ts';
-import { Leftovers, rawSpec, startRaw, tempDir } from './test-servers.ts';
+import { Leftovers, rejectsWith, startTestCluster, testClusterClient, trackedDir } from './test-servers.ts';
+import type { TestCluster } from './test-servers.ts';
 import { SLOT_COUNT, countSlots, parseInfo, primariesOf } from './topology.ts';
 
 const leftovers = new Leftovers();
-const clients: Cluster[] = [];
 after(async () => {
-  for (const c of clients) c.disconnect();
   await leftovers.cleanup();
 });
 
-async function dir(prefix: string): Promise<string> {
-  const d = await tempDir(prefix);
-  leftovers.dirs.add(d);
-  return d;
-}
 
 // ---------------------------------------------------------------------------------
 // A real cluster with data
 
-interface TestCluster {
-  primaries: NodeAddress[];
-  replicas: NodeAddress[];
-}
 
-async function startCluster(version: '7.0' | '8.0', primaries: number, replicasEach: number): Promise<TestCluster> {
-  const engine = new RedisEngine();
-  const root = await dir(`coxswain-backup-${version}-`);
-  const specs = await Promise.all(
-    Array.from({ length: primaries * (1 + replicasEach) }, (_, i) => rawSpec(path.join(root, `n${i}`), version)),
-  );
-  await Promise.all(specs.map((s) => startRaw(engine, s, leftovers)));
-  const addrs = specs.map((s) => ({ host: '127.0.0.1', port: s.port }));
-  const prim = addrs.slice(0, primaries);
-  const repl = addrs.slice(primaries);
-  const ops = new RedisClusterOps();
-  await ops.formCluster(prim);
-  const ids = await Promise.all(prim.map((a) => withNode(a, (c) => command<string>(c, 'CLUSTER', 'MYID'))));
-  for (const [i, r] of repl.entries()) {
-    const pid = ids[i % primaries];
-    if (pid !== undefined) await ops.addReplica(r, pid);
-  }
-  return { primaries: prim, replicas: repl };
-}
 
-function clusterClient(addrs: NodeAddress[]): Cluster {
-  const c = new Cluster(addrs, { enableAutoPipelining: true, maxRedirections: 64, redisOptions: { connectTimeout: 2_000 } });
-  c.on('error', () => undefined);
-  clients.push(c);
-  return c;
-}
 
 /** 100k keys: strings, hashes (with hash tags), lists, sets, sorted sets, a few streams; every 10th with a TTL. */
 async function writeMixed(c: Cluster, n: number): Promise<{ withTtl: number }> {
@@ -109,16 +72,6 @@ async function sha256(file: string): Promise<string> {
   return createHash('sha256').update(await readFile(file)).digest('hex');
 }
 
-async function rejectsWith<T extends AgentCallError>(p: Promise<unknown>, cls: abstract new (...args: never[]) => T, check?: (e: T) => void): Promise<T> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
-    check?.(err);
-    return err;
-  }
-  assert.fail(`expected ${cls.name}`);
-}
 
 const N = 100_000;
 
@@ -132,11 +85,11 @@ describe('backup of a real cluster (Redis 7.0, 3 primaries × 1 replica, 100k ke
 
   before(async () => {
     const t0 = Date.now();
-    cluster = await startCluster('7.0', 3, 1);
+    cluster = await startTestCluster(leftovers, '7.0', 3, 1);
     const t1 = Date.now();
-    ({ withTtl } = await writeMixed(clusterClient(cluster.primaries), N));
+    ({ withTtl } = await writeMixed(testClusterClient(leftovers, cluster.primaries), N));
     console.log(`# setup: cluster 3×1 in ${((t1 - t0) / 1000).toFixed(2)} s, 100k keys written in ${((Date.now() - t1) / 1000).toFixed(2)} s`);
-    sinkDir = await dir('coxswain-sink-');
+    sinkDir = await trackedDir(leftovers, 'coxswain-sink-');
     sink = new LocalDirectorySink(sinkDir);
   });
 
@@ -268,7 +221,7 @@ describe('backup of a real cluster (Redis 7.0, 3 primaries × 1 replica, 100k ke
   });
 
   test('an unwritable sink: a clear error, nothing left', async () => {
-    const file = path.join(await dir('coxswain-notdir-'), 'a-file');
+    const file = path.join(await trackedDir(leftovers, 'coxswain-notdir-'), 'a-file');
     await writeFile(file, 'x');
     await rejectsWith(createBackup({ cluster: cluster.primaries, backupId: 'x', sink: new LocalDirectorySink(file) }), FailedPreconditionError, (e) => {
       assert.equal(e.reason, 'SINK_UNWRITABLE');
@@ -357,7 +310,7 @@ class FullAfter implements BackupSink {
 
 describe('the local directory sink', () => {
   test('objects appear whole, with size and sha256; temporary files are never listed', async () => {
-    const root = await dir('coxswain-sink-unit-');
+    const root = await trackedDir(leftovers, 'coxswain-sink-unit-');
     const sink = openSink({ type: 'local', path: 'sub' }, { baseDir: root });
     const d = await sink.putBytes('b1/manifest.json', '{"a":1}');
     assert.deepEqual(d, { bytes: 7, sha256: createHash('sha256').update('{"a":1}').digest('hex') });

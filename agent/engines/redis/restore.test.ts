@@ -15,67 +15,33 @@ import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Cluster, Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { freePorts } from '../../../test/support/ports.ts';
 import { CancelledError, DataLossError, FailedPreconditionError } from '../../../proto/status.ts';
-import type { AgentCallError } from '../../../proto/status.ts';
 import { createBackup, readBackupManifest } from './backup.ts';
-import { RedisClusterOps, runTool } from './cluster-ops.ts';
+import { runTool } from './cluster-ops.ts';
 import { command, withNode } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
-import { RedisEngine } from './redis-engine.ts';
 import { RESTORE_MARKER_KEY, keySlot, restoreBackup } from './restore.ts';
 import type { RestoreProgress, RestoreResult } from './restore.ts';
 import { LocalDirectorySink } from './sink.ts';
-import { Leftovers, killServer, rawSpec, startRaw, tempDir } from './test-servers.ts';
+import { Leftovers, killServer, rejectsWith, startTestCluster, testClusterClient, trackedDir } from './test-servers.ts';
+import type { TestCluster } from './test-servers.ts';
 
 const leftovers = new Leftovers();
-const clients: (Cluster | Redis)[] = [];
 after(async () => {
-  for (const c of clients) c.disconnect();
   await leftovers.cleanup();
 });
 
-async function dir(prefix: string): Promise<string> {
-  const d = await tempDir(prefix);
-  leftovers.dirs.add(d);
-  return d;
-}
 
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 // ---------------------------------------------------------------------------------
 // Clusters and data
 
-interface TestCluster {
-  version: '7.0' | '8.0';
-  primaries: NodeAddress[];
-  all: NodeAddress[];
-}
 
-async function startCluster(version: '7.0' | '8.0', primaries: number, replicasEach = 0): Promise<TestCluster> {
-  const engine = new RedisEngine();
-  const root = await dir(`coxswain-restore-${version}-`);
-  const specs = await Promise.all(Array.from({ length: primaries * (1 + replicasEach) }, (_, i) => rawSpec(path.join(root, `n${i}`), version)));
-  await Promise.all(specs.map((s) => startRaw(engine, s, leftovers)));
-  const all = specs.map((s) => ({ host: '127.0.0.1', port: s.port }));
-  const prim = all.slice(0, primaries);
-  const ops = new RedisClusterOps();
-  await ops.formCluster(prim);
-  const ids = await Promise.all(prim.map((a) => withNode(a, (c) => command<string>(c, 'CLUSTER', 'MYID'))));
-  for (const [i, r] of all.slice(primaries).entries()) {
-    const pid = ids[i % primaries];
-    if (pid !== undefined) await ops.addReplica(r, pid);
-  }
-  return { version, primaries: prim, all };
-}
 
-function clusterClient(addrs: NodeAddress[]): Cluster {
-  const c = new Cluster(addrs, { enableAutoPipelining: true, maxRedirections: 64, redisOptions: { connectTimeout: 2_000 } });
-  c.on('error', () => undefined);
-  clients.push(c);
-  return c;
-}
 
 const N = 100_000;
 const TTL_MS = 3_600_000;
@@ -164,16 +130,6 @@ async function processesMentioning(text: string): Promise<number[]> {
   return out;
 }
 
-async function rejectsWith<T extends AgentCallError>(p: Promise<unknown>, cls: abstract new (...args: never[]) => T, check?: (e: T) => void): Promise<T> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
-    check?.(err);
-    return err;
-  }
-  assert.fail(`expected ${cls.name}`);
-}
 
 // ---------------------------------------------------------------------------------
 
@@ -191,22 +147,22 @@ describe('restore into fresh clusters of other shapes (real servers)', () => {
   before(async () => {
     const t0 = Date.now();
     [source, valkey2, redis4, valkey1, valkeySource] = await Promise.all([
-      startCluster('7.0', 3, 1),
-      startCluster('8.0', 2),
-      startCluster('7.0', 4),
-      startCluster('8.0', 1),
-      startCluster('8.0', 1),
+      startTestCluster(leftovers, '7.0', 3, 1),
+      startTestCluster(leftovers, '8.0', 2),
+      startTestCluster(leftovers, '7.0', 4),
+      startTestCluster(leftovers, '8.0', 1),
+      startTestCluster(leftovers, '8.0', 1),
     ]);
     const t1 = Date.now();
     writtenAt = Date.now();
-    await writeMixed(clusterClient(source.primaries), N);
-    await writeMixed(clusterClient(valkeySource.primaries), 100);
+    await writeMixed(testClusterClient(leftovers, source.primaries), N);
+    await writeMixed(testClusterClient(leftovers, valkeySource.primaries), 100);
     // A function library, which lives in every primary (not in the keyspace).
     await Promise.all(source.primaries.map((a) => withNode(a, (c) => command(c, 'FUNCTION', 'LOAD', LIBRARY))));
     console.log(`# setup: 5 clusters (14 servers) in ${secs(t1 - t0)}, 100k keys written in ${secs(Date.now() - t1)}`);
-    sinkDir = await dir('coxswain-restore-sink-');
+    sinkDir = await trackedDir(leftovers, 'coxswain-restore-sink-');
     sink = new LocalDirectorySink(sinkDir);
-    work = await dir('coxswain-restore-work-');
+    work = await trackedDir(leftovers, 'coxswain-restore-work-');
     const b = await createBackup({ cluster: source.primaries, backupId: 'full', sink });
     console.log(`# timing backup 3×1, 100k keys: ${secs(b.ms)} (REDIS-NOTES: 0.33 s)`);
     assert.equal(b.manifest.totals.keys, N);
@@ -296,7 +252,7 @@ describe('restore into fresh clusters of other shapes (real servers)', () => {
       assert.equal(await withNode(p, (c) => command<string>(c, 'FCALL', 'cox_echo', 0, 'hi')), 'hi', 'the function library is on every primary');
     }
     const t0 = Date.now();
-    const bad = await verifyMixed(clusterClient(target.primaries), N, writtenAt);
+    const bad = await verifyMixed(testClusterClient(leftovers, target.primaries), N, writtenAt);
     console.log(`# verified 100k keys (values and TTLs) in ${label} in ${secs(Date.now() - t0)}`);
     assert.deepEqual(bad.slice(0, 10), [], `${bad.length} keys wrong`);
     return r;
@@ -354,11 +310,11 @@ describe('restore into fresh clusters of other shapes (real servers)', () => {
     assert.equal(r.resumed, true);
     assert.equal(r.keysInCluster, N);
     assert.equal(sum(await keyCounts(valkey1.primaries)), N, 'marker gone, every key there');
-    assert.deepEqual(await verifyMixed(clusterClient(valkey1.primaries), N, writtenAt, 50), []);
+    assert.deepEqual(await verifyMixed(testClusterClient(leftovers, valkey1.primaries), N, writtenAt, 50), []);
   });
 
   test('benchmark: redis-cli --cluster import vs DUMP/RESTORE via ioredis vs batched MIGRATE', { skip: process.env['COXSWAIN_BENCH_RESTORE'] !== '1' }, async () => {
-    const target = await startCluster('7.0', 3);
+    const target = await startTestCluster(leftovers, '7.0', 3);
     const m = await readBackupManifest(sink, 'full');
     const flush = async (): Promise<void> => {
       await Promise.all(target.primaries.map((a) => withNode(a, (c) => command(c, 'FLUSHALL'))));
@@ -366,7 +322,7 @@ describe('restore into fresh clusters of other shapes (real servers)', () => {
     /** One non-cluster temporary server per RDB on a TCP port, as trap 8 describes. */
     const withTempServers = async (fn: (port: number) => Promise<void>): Promise<void> => {
       for (const g of m.nodeGroups) {
-        const d = await dir('coxswain-bench-');
+        const d = await trackedDir(leftovers, 'coxswain-bench-');
         await copyFile(path.join(sinkDir, 'full', g.file.name), path.join(d, 'dump.rdb'));
         const [port] = await freePorts(1);
         assert.ok(port);
@@ -407,7 +363,7 @@ describe('restore into fresh clusters of other shapes (real servers)', () => {
     await timedRun('B SCAN + PTTL/DUMP pipelined, RESTORE via ioredis Cluster (auto-pipelining)', () =>
       withTempServers(async (port) => {
         const src = new Redis({ port, host: '127.0.0.1' });
-        const dst = clusterClient(target.primaries);
+        const dst = testClusterClient(leftovers, target.primaries);
         try {
           let cursor = '0';
           do {

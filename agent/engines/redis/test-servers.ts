@@ -6,11 +6,16 @@ import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import assert from 'node:assert/strict';
+import { Cluster } from 'ioredis';
+import type { AgentCallError } from '../../../proto/status.ts';
 import { freePorts } from '../../../test/support/ports.ts';
 import { readRecord } from '../../node-record.ts';
 import { isRunning, readCmdline, readProcStat } from '../../process-inspect.ts';
 import type { DataNodeSpec } from '../engine.ts';
-import type { RedisEngine } from './redis-engine.ts';
+import { RedisClusterOps } from './cluster-ops.ts';
+import { command, withNode, type NodeAddress } from './redis-connection.ts';
+import { RedisEngine } from './redis-engine.ts';
 
 export const SERVER_PROGRAMS = ['redis-server', 'valkey-server'];
 
@@ -43,11 +48,14 @@ export async function killServer(pid: number): Promise<void> {
 export class Leftovers {
   readonly pids = new Set<number>();
   readonly dirs = new Set<string>();
+  /** Redis clients to disconnect before the servers go. */
+  readonly clients = new Set<{ disconnect(): void }>();
 
   /** Also kills the pids in every node record under `baseDir` at clean-up. */
   readonly baseDirs = new Set<string>();
 
   async cleanup(): Promise<void> {
+    for (const client of this.clients) client.disconnect();
     for (const base of this.baseDirs) {
       const names = await readdir(base).catch(() => [] as string[]);
       for (const name of names) {
@@ -89,4 +97,68 @@ export async function startRaw(engine: RedisEngine, spec: DataNodeSpec, leftover
 /** A spec for a node in `dir` with a fresh port. */
 export async function rawSpec(dir: string, version: string, parameters: Record<string, string | number> = {}): Promise<DataNodeSpec> {
   return { nodeId: 'raw-node', kind: 'data', version, port: await freePort(), bindHost: '127.0.0.1', dataDir: dir, parameters };
+}
+
+/** A temporary directory removed at clean-up. */
+export async function trackedDir(leftovers: Leftovers, prefix: string): Promise<string> {
+  const dir = await tempDir(prefix);
+  leftovers.dirs.add(dir);
+  return dir;
+}
+
+export interface TestCluster {
+  version: '7.0' | '8.0';
+  primaries: NodeAddress[];
+  replicas: NodeAddress[];
+  all: NodeAddress[];
+}
+
+/** Starts `primaries × (1 + replicasEach)` raw servers and forms a cluster of them. */
+export async function startTestCluster(
+  leftovers: Leftovers,
+  version: '7.0' | '8.0',
+  primaries: number,
+  replicasEach = 0,
+): Promise<TestCluster> {
+  const engine = new RedisEngine();
+  const root = await trackedDir(leftovers, `coxswain-cluster-${version}-`);
+  const specs = await Promise.all(
+    Array.from({ length: primaries * (1 + replicasEach) }, (_, i) => rawSpec(path.join(root, `n${i}`), version)),
+  );
+  await Promise.all(specs.map((s) => startRaw(engine, s, leftovers)));
+  const all = specs.map((s) => ({ host: '127.0.0.1', port: s.port }));
+  const prim = all.slice(0, primaries);
+  const replicas = all.slice(primaries);
+  const ops = new RedisClusterOps();
+  await ops.formCluster(prim);
+  const ids = await Promise.all(prim.map((a) => withNode(a, (c) => command<string>(c, 'CLUSTER', 'MYID'))));
+  for (const [i, r] of replicas.entries()) {
+    const primaryId = ids[i % primaries];
+    if (primaryId !== undefined) await ops.addReplica(r, primaryId);
+  }
+  return { version, primaries: prim, replicas, all };
+}
+
+/** A cluster-aware client for data checks, disconnected at clean-up. */
+export function testClusterClient(leftovers: Leftovers, addrs: NodeAddress[]): Cluster {
+  const client = new Cluster(addrs, { enableAutoPipelining: true, maxRedirections: 64, redisOptions: { connectTimeout: 2_000 } });
+  client.on('error', () => undefined);
+  leftovers.clients.add(client);
+  return client;
+}
+
+/** Asserts that `p` rejects with an error of class `cls` (then runs `check` on it). */
+export async function rejectsWith<T extends AgentCallError>(
+  p: Promise<unknown>,
+  cls: abstract new (...args: never[]) => T,
+  check?: (e: T) => void,
+): Promise<T> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
+    check?.(err);
+    return err;
+  }
+  assert.fail(`expected ${cls.name}`);
 }
