@@ -1,0 +1,133 @@
+// When a job is "committed" (ConfD's last stage of a modifying job): a later observation
+// shows the step's effect on every node concerned. The reconciler re-observes after a
+// batch until every succeeded step's effect is visible (or a time limit passes) and
+// stamps those jobs committed.
+//
+// What each kind of step must show ("the cluster agrees" = every up member, primary or
+// replica, reports the same non-empty topology digest):
+//   createVm          the VM is listed, running, and its agent answers
+//   deleteVm          the VM is no longer listed
+//   restartAgent      the agent answers and runs for at least the step's agentRunningSince
+//   ensureVersion     the agent lists the version as installed
+//   startDataNode     the node is up with the step's version, runningSince and config labels
+//   stopDataNode      the agent answers and the node is down (or gone)
+//   joinPrimary       the node is an up primary serving every slot the step assigned, and the cluster agrees
+//   joinReplica       the node is an up replica of the step's primary, and the cluster agrees
+//   failover          the node is an up primary, and the cluster agrees
+//   moveData          'all': the source serves no slot; a count: the source serves at least that many
+//                     fewer slots than before the step (without `before`: the target serves at least
+//                     that many); in both cases the cluster agrees
+//   removeNode        no agent reports the node any more, and the cluster agrees
+//   configureDataNode the node carries the step's config label
+//   createBackup      the sink lists the backup as complete
+//   deleteBackup      the sinks could be listed and the backup is not among them
+//   restoreBackup     the leader's facts record the backup as restored (data itself cannot be observed)
+import {
+  configKey,
+  dataNodes,
+  slotCount,
+  sinkKey,
+  type ObservedCluster,
+  type ObservedDataNode,
+  type SlotRange,
+} from '../model/observed.ts';
+import type { Step } from '../model/step.ts';
+
+/**
+ * Whether `observed` shows the effect of `step` (see the file comment). `before` is the
+ * observation the step was planned against; moveData with a count needs it to compare.
+ */
+export function stepEffectVisible(step: Step, observed: ObservedCluster, before?: ObservedCluster): boolean {
+  switch (step.kind) {
+    case 'createVm': {
+      const vm = observed.vms.find((v) => v.id === step.vm.id);
+      return vm !== undefined && vm.state === 'running' && vm.agentUp;
+    }
+    case 'deleteVm':
+      return !observed.vms.some((v) => v.id === step.vmId);
+    case 'restartAgent': {
+      const vm = observed.vms.find((v) => v.id === step.vmId);
+      return vm !== undefined && vm.agentUp && vm.agentRunningSince >= step.agentRunningSince;
+    }
+    case 'ensureVersion': {
+      const vm = observed.vms.find((v) => v.id === step.vmId);
+      return vm !== undefined && vm.agentUp && vm.installedVersions.includes(step.version);
+    }
+    case 'startDataNode': {
+      const n = node(observed, step.nodeId);
+      return n !== undefined && n.up && n.version === step.version && n.runningSince === step.runningSince && n.configKey === configKey(step.config);
+    }
+    case 'stopDataNode': {
+      const vm = observed.vms.find((v) => v.id === step.vmId);
+      if (vm === undefined || !vm.agentUp) return false;
+      const n = vm.dataNodes.find((d) => d.id === step.nodeId);
+      return n === undefined || !n.up;
+    }
+    case 'joinPrimary': {
+      const n = node(observed, step.nodeId);
+      return n !== undefined && n.up && n.role === 'primary' && covers(n.slots, step.slots) && clusterAgrees(observed);
+    }
+    case 'joinReplica': {
+      const n = node(observed, step.nodeId);
+      return n !== undefined && n.up && n.role === 'replica' && n.primaryId === step.primaryId && clusterAgrees(observed);
+    }
+    case 'failover': {
+      const n = node(observed, step.nodeId);
+      return n !== undefined && n.up && n.role === 'primary' && clusterAgrees(observed);
+    }
+    case 'moveData':
+      return moveVisible(step, observed, before) && clusterAgrees(observed);
+    case 'removeNode':
+      return node(observed, step.nodeId) === undefined && clusterAgrees(observed);
+    case 'configureDataNode': {
+      const n = node(observed, step.nodeId);
+      return n !== undefined && n.configKey === configKey(step.config);
+    }
+    case 'createBackup': {
+      const key = sinkKey(step.sink);
+      return observed.backups?.some((b) => b.id === step.backupId && b.sink === key && b.complete) === true;
+    }
+    case 'deleteBackup': {
+      const key = sinkKey(step.sink);
+      return observed.backups !== undefined && !observed.backups.some((b) => b.id === step.backupId && b.sink === key);
+    }
+    case 'restoreBackup':
+      return observed.facts.restoredFrom === step.backupId;
+  }
+}
+
+/** Every up member (primary or replica) reports the same, non-empty topology digest. */
+export function clusterAgrees(observed: ObservedCluster): boolean {
+  const digests = new Set<string>();
+  for (const n of dataNodes(observed)) if (n.up && (n.role === 'primary' || n.role === 'replica')) digests.add(n.topologyDigest);
+  return digests.size <= 1 && !digests.has('');
+}
+
+function node(observed: ObservedCluster, id: string): ObservedDataNode | undefined {
+  return dataNodes(observed).find((n) => n.id === id);
+}
+
+function moveVisible(step: Extract<Step, { kind: 'moveData' }>, observed: ObservedCluster, before: ObservedCluster | undefined): boolean {
+  const source = node(observed, step.fromId);
+  const target = node(observed, step.toId);
+  if (source === undefined || !source.up || target === undefined || !target.up || target.role !== 'primary') return false;
+  if (step.slotCount === 'all') return slotCount(source) === 0;
+  const sourceBefore = before === undefined ? undefined : node(before, step.fromId);
+  if (sourceBefore === undefined) return slotCount(target) >= step.slotCount;
+  return slotCount(source) <= Math.max(0, slotCount(sourceBefore) - step.slotCount);
+}
+
+/** Whether `owned` covers every slot of `wanted`. */
+function covers(owned: readonly SlotRange[], wanted: readonly SlotRange[]): boolean {
+  const sorted = [...owned].sort((a, b) => a.start - b.start);
+  return wanted.every((w) => {
+    let next = w.start;
+    for (const r of sorted) {
+      if (r.end < next) continue;
+      if (r.start > next) return false;
+      next = r.end + 1;
+      if (next > w.end) return true;
+    }
+    return next > w.end;
+  });
+}
