@@ -5,7 +5,7 @@ import { FakeBackend, toRanges } from './fake-backend.ts';
 import type { BackendContext } from './backend.ts';
 import { loadAgentProto } from '../proto/load.ts';
 import type { AgentMethod, DecodedRequestOf, RequestOf } from '../proto/methods.ts';
-import { FailedPreconditionError, UnavailableError } from '../proto/status.ts';
+import { AlreadyExistsError, FailedPreconditionError, UnavailableError } from '../proto/status.ts';
 
 function ctx(method: AgentMethod, signal = new AbortController().signal): BackendContext {
   return { signal, logger: pino({ level: 'silent' }), method, epoch: 1, idempotencyKey: 'k', deadline: new Date(Date.now() + 60_000) };
@@ -67,4 +67,35 @@ test('injected faults fail or delay the next calls, and a delay observes the sig
   await assert.rejects(pending, /deadline/);
   assert.equal(b.aborted('EnsureVersion'), 1);
   assert.equal(b.executions('EnsureVersion'), 0);
+});
+
+test('labels: kept and reported, replaced by a start of a stopped node, set by ConfigureDataNode; a running node is not started with other labels', async () => {
+  const b = new FakeBackend({ installedVersions: ['7.0'] });
+  const labels = { 'coxswain.io/running-since': '1', 'coxswain.io/config': '{}' };
+  const started = await b.startDataNode(decode('StartDataNode', { job, nodeId: 'n', port: 7000, version: '7.0', labels }), ctx('StartDataNode'));
+  assert.deepEqual(started.node?.labels, labels);
+  const same = await b.startDataNode(decode('StartDataNode', { job, nodeId: 'n', port: 7000, version: '7.0', labels }), ctx('StartDataNode'));
+  assert.equal(same.outcome?.changed, false);
+  await assert.rejects(
+    b.startDataNode(decode('StartDataNode', { job, nodeId: 'n', port: 7000, version: '7.0', labels: { ...labels, 'coxswain.io/running-since': '2' } }), ctx('StartDataNode')),
+    (err: unknown) => err instanceof AlreadyExistsError && /coxswain\.io\/running-since/.test(err.message),
+  );
+  const configured = await b.configureDataNode(decode('ConfigureDataNode', { job, nodeId: 'n', labels: { 'coxswain.io/config': '{"a":"1"}' } }), ctx('ConfigureDataNode'));
+  assert.equal(configured.outcome?.changed, true);
+  assert.deepEqual(b.node('n')?.labels, { 'coxswain.io/running-since': '1', 'coxswain.io/config': '{"a":"1"}' });
+  const repeat = await b.configureDataNode(decode('ConfigureDataNode', { job, nodeId: 'n', labels: { 'coxswain.io/config': '{"a":"1"}' } }), ctx('ConfigureDataNode'));
+  assert.equal(repeat.outcome?.changed, false);
+  await b.stopDataNode(decode('StopDataNode', { job, nodeId: 'n' }), ctx('StopDataNode'));
+  const restarted = await b.startDataNode(decode('StartDataNode', { job, nodeId: 'n', port: 7000, version: '7.0', labels: { 'coxswain.io/running-since': '2' } }), ctx('StartDataNode'));
+  assert.deepEqual(restarted.node?.labels, { 'coxswain.io/running-since': '2' }, 'a start replaces the labels');
+  const state = await b.getState(decode('GetState', {}), ctx('GetState'));
+  assert.deepEqual(state.dataNodes?.[0]?.labels, { 'coxswain.io/running-since': '2' });
+});
+
+test('an up replica reports in_sync', async () => {
+  const b = await cluster();
+  const state = await b.getState(decode('GetState', {}), ctx('GetState'));
+  const byId = new Map((state.dataNodes ?? []).map((n) => [n.id, n]));
+  assert.equal(byId.get('r')?.engineParams?.['in_sync'], 'yes');
+  assert.equal(byId.get('p')?.engineParams?.['in_sync'], undefined);
 });

@@ -5,8 +5,11 @@
 // (fail, or be slow while observing the call's signal); generative tests use the same.
 //
 // It models what the leader relies on, not Redis: roles, primaries, slots, node
-// groups, backups, and the preconditions of each step (a node must run before it
-// joins; a primary with slots cannot be removed; only a replica is promoted).
+// groups, labels, backups, and the preconditions of each step (a node must run before
+// it joins; a primary with slots cannot be removed; only a replica is promoted; a
+// running node is not started again with other labels). Observations it cannot make
+// without a real cluster: `topology_digest` is not reported (every fake node reads as
+// agreeing); an up replica reports `in_sync: "yes"`.
 import { createHash } from 'node:crypto';
 import type { AgentBackend, BackendContext } from './backend.ts';
 import type { AgentMethod, DecodedRequestOf, ResponseOf } from '../proto/methods.ts';
@@ -56,6 +59,8 @@ export interface FakeDataNode {
   up: boolean;
   pid: number;
   config: Record<string, string>;
+  /** The leader's labels (StartDataNode replaces them, ConfigureDataNode sets some). */
+  labels: Record<string, string>;
   /** The backup last restored into the node, if any. */
   restoredFrom: string | undefined;
 }
@@ -72,6 +77,12 @@ const OWNED_PARAMS = new Set(['port', 'dir', 'bind', 'cluster-enabled', 'cluster
 /** Parameters the fake pretends cannot change live. */
 const RESTART_PARAMS = new Set(['databases', 'io-threads']);
 const AVAILABLE_BYTES = 10 * 1024 ** 3;
+const MAX_LABELS = 32;
+
+/** "key" for every label whose value differs between the two maps, sorted. */
+function labelDiff(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): string[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).sort();
+}
 const FIRST_PID = 4000;
 
 function engineIdOf(nodeId: string): string {
@@ -170,7 +181,7 @@ export class FakeBackend implements AgentBackend {
   /** A copy of a data node's record, or undefined. */
   node(nodeId: string): FakeDataNode | undefined {
     const n = this.#nodes.get(nodeId);
-    return n === undefined ? undefined : { ...n, slots: new Set(n.slots), config: { ...n.config } };
+    return n === undefined ? undefined : { ...n, slots: new Set(n.slots), config: { ...n.config }, labels: { ...n.labels } };
   }
 
   /** Simulates a crash of a data node's process (no RPC involved). */
@@ -220,6 +231,12 @@ export class FakeBackend implements AgentBackend {
         );
       }
       if (n !== undefined && n.up && n.version === r.version) {
+        const differ = labelDiff(n.labels, r.labels);
+        if (differ.length > 0) {
+          throw new AlreadyExistsError(`data node ${r.nodeId} already runs with other labels (${differ.join(', ')}); stop it first, then start it with the new labels`, {
+            reason: 'NODE_CONFLICT',
+          });
+        }
         return { outcome: { changed: false, message: `Data node ${r.nodeId} was already running on port ${n.port}` }, node: this.#dataNode(n) };
       }
       const restarted = n !== undefined;
@@ -236,11 +253,15 @@ export class FakeBackend implements AgentBackend {
           up: false,
           pid: 0,
           config: { ...r.engineParams },
+          labels: {},
           restoredFrom: undefined,
         };
         this.#nodes.set(r.nodeId, n);
       }
       n.version = r.version;
+      n.nodeGroup = r.nodeGroup;
+      n.config = { ...r.engineParams };
+      n.labels = { ...r.labels };
       n.up = true;
       n.pid = this.#nextPid++;
       const message = restarted
@@ -434,14 +455,23 @@ export class FakeBackend implements AgentBackend {
           throw new InvalidArgumentError(`engine_params[${JSON.stringify(name)}]`, 'is set by Coxswain itself and cannot be configured');
         }
       }
+      if (Object.keys(r.engineParams).length > 0 && !n.up) {
+        throw new FailedPreconditionError(`data node ${n.id} is not running; start it (StartDataNode) before configuring it`);
+      }
       const changedNames = Object.keys(r.engineParams).filter((k) => n.config[k] !== r.engineParams[k]).sort();
+      const changedLabels = Object.keys(r.labels).filter((k) => n.labels[k] !== r.labels[k]).sort();
+      if (Object.keys({ ...n.labels, ...r.labels }).length > MAX_LABELS) {
+        throw new InvalidArgumentError('labels', `data node ${n.id} would have more than ${MAX_LABELS} labels`);
+      }
       Object.assign(n.config, r.engineParams);
+      Object.assign(n.labels, r.labels);
       const applied = changedNames.filter((k) => !RESTART_PARAMS.has(k));
       const pendingRestart = changedNames.filter((k) => RESTART_PARAMS.has(k));
+      const what = [...changedNames, ...changedLabels.map((k) => `label ${k}`)];
       return {
         outcome: {
-          changed: changedNames.length > 0,
-          message: changedNames.length > 0 ? `Configured ${changedNames.join(', ')} on data node ${n.id}` : `Data node ${n.id} already had these parameters`,
+          changed: what.length > 0,
+          message: what.length > 0 ? `Configured ${what.join(', ')} on data node ${n.id}` : `Data node ${n.id} already had these parameters and labels`,
         },
         applied,
         pendingRestart,
@@ -501,7 +531,8 @@ export class FakeBackend implements AgentBackend {
       up: n.up,
       version: n.version,
       dataDirUsage: { usedBytes: 1024 * n.slots.size, availableBytes: AVAILABLE_BYTES },
-      engineParams: { ...n.config },
+      engineParams: { ...n.config, ...(n.up && n.role === 'NODE_ROLE_REPLICA' ? { in_sync: 'yes' } : {}) },
+      labels: { ...n.labels },
     };
   }
 

@@ -24,6 +24,14 @@ export interface NodeRecord {
   bindHost: string;
   /** Opaque labels the caller attached (e.g. the node group); kept across agent restarts. */
   labels: Record<string, string>;
+  /**
+   * The engine parameters the node's configuration is rendered from: those of its last
+   * start, with what a reconfiguration saved since. Absent in records written before
+   * the field existed (then a reconfiguration cannot be saved: the next start does it).
+   */
+  parameters?: Record<string, string | number>;
+  /** Parameters a reconfiguration saved that take effect at the next start; cleared by a start. */
+  pendingRestart?: string[];
   /** Program path the process was started from. */
   binary: string;
   /** The version that program reported, e.g. "7.0.15". */

@@ -140,10 +140,11 @@ describe('start and stop', () => {
       // Detached: its own process group and session, so it outlives the agent.
       assert.equal((await readProcStat(pid))?.pgrp, pid);
 
-      const again = await supervisor.start({ nodeId: 'n1', version, port });
+      const again = await supervisor.start({ nodeId: 'n1', version, port, labels: { nodeGroup: '0' } });
       assert.equal(again.changed, false);
       assert.equal(again.node.pid, pid);
-      await assert.rejects(supervisor.start({ nodeId: 'n1', version, port, parameters: { hz: 20 } }), /already runs .* another configuration/);
+      await assert.rejects(supervisor.start({ nodeId: 'n1', version, port, labels: { nodeGroup: '0' }, parameters: { hz: 20 } }), /already runs .* another configuration/);
+      await assert.rejects(supervisor.start({ nodeId: 'n1', version, port, labels: { nodeGroup: '1' } }), /already runs .* other labels \(nodeGroup: "0" → "1"\)/);
 
       const stopped = await supervisor.stop('n1');
       assert.equal(stopped.changed, true);
@@ -178,6 +179,72 @@ describe('start and stop', () => {
     }
     t.diagnostic(`spawn → ready (empty node): ${lines.join('; ')}`);
     console.log(`# spawn → ready (empty node): ${lines.join('; ')}`);
+  });
+});
+
+describe('reconfigure', () => {
+  test('saves parameters and labels in the file and the record: the node keeps them when started again, and a start with the same configuration is a no-op', async (t) => {
+    const { supervisor } = await setup(t);
+    const port = await freePort();
+    const started = await supervisor.start({ nodeId: 'c1', version: '7.0', port, parameters: { 'maxmemory-policy': 'noeviction' }, labels: { nodeGroup: '0', 'coxswain.io/running-since': '1' } });
+    const pid = started.node.pid;
+    let applied = 0;
+    const res = await supervisor.reconfigure(
+      'c1',
+      { parameters: { 'maxmemory-policy': 'allkeys-lru', 'tcp-backlog': '128' }, pendingRestart: ['tcp-backlog'], labels: { 'coxswain.io/config': '{"x":"1"}' } },
+      { apply: async () => void applied++ },
+    );
+    assert.equal(applied, 1);
+    assert.equal(res.saved, true);
+    assert.deepEqual(res.node.parameters, { 'maxmemory-policy': 'allkeys-lru', 'tcp-backlog': '128' });
+    assert.deepEqual(res.node.pendingRestart, ['tcp-backlog']);
+    assert.deepEqual(res.node.labels, { nodeGroup: '0', 'coxswain.io/running-since': '1', 'coxswain.io/config': '{"x":"1"}' });
+    const conf = await readFile(path.join(res.node.nodeDir, 'redis.conf'), 'utf8');
+    assert.match(conf, /^maxmemory-policy allkeys-lru$/m);
+    assert.match(conf, /^tcp-backlog 128$/m);
+    // The leader's StartDataNode with the full, new configuration and labels: already running as asked.
+    const labels = { nodeGroup: '0', 'coxswain.io/running-since': '1', 'coxswain.io/config': '{"x":"1"}' };
+    const same = await supervisor.start({ nodeId: 'c1', version: '7.0', port, parameters: { 'maxmemory-policy': 'allkeys-lru', 'tcp-backlog': '128' }, labels });
+    assert.equal(same.changed, false);
+    assert.equal(same.node.pid, pid);
+    // The old configuration is another one now.
+    await assert.rejects(supervisor.start({ nodeId: 'c1', version: '7.0', port, parameters: { 'maxmemory-policy': 'noeviction' }, labels }), /another configuration/);
+    // An invalid parameter is refused before `apply` runs; nothing is saved.
+    await assert.rejects(supervisor.reconfigure('c1', { parameters: { 'Bad Name': '1' } }, { apply: async () => void applied++ }), /not a redis.conf directive/);
+    assert.equal(applied, 1);
+    // A failing apply saves nothing.
+    await assert.rejects(supervisor.reconfigure('c1', { parameters: { hz: '20' } }, { apply: () => Promise.reject(new Error('CONFIG SET refused')) }), /CONFIG SET refused/);
+    assert.doesNotMatch(await readFile(path.join(res.node.nodeDir, 'redis.conf'), 'utf8'), /^hz /m);
+    // Stopped and started from the record's configuration: the saved parameters are in effect.
+    await supervisor.stop('c1');
+    const restarted = await supervisor.start({ nodeId: 'c1', version: '7.0', port, parameters: { 'maxmemory-policy': 'allkeys-lru', 'tcp-backlog': '128' }, labels });
+    assert.equal(restarted.changed, true);
+    assert.deepEqual(restarted.node.pendingRestart, [], 'a start clears what was pending');
+    const client = new Redis({ port, lazyConnect: true });
+    try {
+      await client.connect();
+      assert.deepEqual(await client.config('GET', 'tcp-backlog'), ['tcp-backlog', '128']);
+      assert.deepEqual(await client.config('GET', 'maxmemory-policy'), ['maxmemory-policy', 'allkeys-lru']);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  test('a record of an older agent (no parameters): labels are saved, parameters are not', async (t) => {
+    const { supervisor, baseDir, make } = await setup(t);
+    const port = await freePort();
+    const started = await supervisor.start({ nodeId: 'old', version: '7.0', port });
+    await supervisor.stop('old');
+    const record = JSON.parse(await readFile(path.join(started.node.nodeDir, 'node.json'), 'utf8')) as NodeRecord;
+    delete record.parameters;
+    delete record.pendingRestart;
+    await writeRecord(path.join(baseDir, 'old'), record);
+    const second = make();
+    await second.recover();
+    const res = await second.reconfigure('old', { parameters: { hz: '20' }, labels: { 'coxswain.io/config': '{}' } });
+    assert.equal(res.saved, false);
+    assert.equal(res.node.labels['coxswain.io/config'], '{}');
+    assert.doesNotMatch(await readFile(path.join(started.node.nodeDir, 'redis.conf'), 'utf8'), /^hz /m);
   });
 });
 

@@ -46,9 +46,9 @@ export interface SupervisorOptions {
   /**
    * How often an adopted process (not our child, so no 'exit' event) is checked for
    * life, in ms. A check is one kill(pid, 0) and one read of /proc/<pid>/stat, so it
-   * costs nothing measurable; 1 s reports a crashed node well inside Redis's own
-   * failure detection (cluster-node-timeout 5 s), so the leader hears of it from the
-   * agent first. Children the supervisor spawned report their exit at once.
+   * costs nothing measurable; 1 s reports a crashed node inside Redis's own failure
+   * detection (cluster-node-timeout, 2 s by default), so the leader usually hears of it
+   * from the agent first. Children the supervisor spawned report their exit at once.
    * @default 1000
    */
   adoptedPollMs?: number;
@@ -75,8 +75,42 @@ export interface StartSpec {
   bindHost?: string;
   /** @default {} */
   parameters?: Readonly<Record<string, string | number>>;
-  /** Opaque labels kept in the node's record (e.g. { nodeGroup: "0" }). @default {} */
+  /**
+   * Opaque labels kept in the node's record (e.g. { nodeGroup: "0" }). A start of a
+   * stopped node replaces the labels it had; a node that already runs with other labels
+   * is refused (NodeConflictError), like one with another configuration. @default {}
+   */
   labels?: Readonly<Record<string, string>>;
+}
+
+/** What a reconfiguration of a data node changes. */
+export interface ReconfigureChange {
+  /** Parameters to set, merged into those the node's configuration is rendered from. @default {} */
+  parameters?: Readonly<Record<string, string>>;
+  /** The names among `parameters` that take effect only at the node's next start. @default [] */
+  pendingRestart?: readonly string[];
+  /** Labels to set; the node's other labels stay. @default {} */
+  labels?: Readonly<Record<string, string>>;
+}
+
+export interface ReconfigureOptions {
+  signal?: AbortSignal;
+  /**
+   * Runs under the node's lock after the new configuration was rendered (so it is known
+   * to be valid) and before anything is saved: e.g. apply the parameters to the running
+   * process. When it throws, nothing is saved. @default nothing
+   */
+  apply?: () => Promise<void>;
+}
+
+export interface ReconfigureResult {
+  node: DataNodeStatus;
+  /**
+   * True when the parameters were saved in the node's configuration file and record.
+   * False for a record of an older agent that does not list the parameters its file was
+   * rendered from: then only the labels are saved, and the next start renders them all.
+   */
+  saved: boolean;
 }
 
 export interface StartOptions {
@@ -116,6 +150,10 @@ export interface DataNodeStatus {
   startedAt: string | null;
   nodeDir: string;
   labels: Record<string, string>;
+  /** The engine parameters its configuration is rendered from; null for a record of an older agent. */
+  parameters: Record<string, string | number> | null;
+  /** Parameters saved by a reconfiguration that take effect at the next start. */
+  pendingRestart: string[];
   /** Why the node is down, when it was not stopped by this supervisor. */
   down: { check: FailedCheck | 'exited'; reason: string } | null;
 }
@@ -198,6 +236,14 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** "key: had → wants" for every label that differs, sorted by key. */
+function differentLabels(had: Readonly<Record<string, string>>, wants: Readonly<Record<string, string>>): string[] {
+  const keys = [...new Set([...Object.keys(had), ...Object.keys(wants)])].sort();
+  return keys
+    .filter((k) => had[k] !== wants[k])
+    .map((k) => `${k}: ${had[k] === undefined ? '(none)' : JSON.stringify(had[k])} → ${wants[k] === undefined ? '(none)' : JSON.stringify(wants[k])}`);
 }
 
 /** The last `lines` non-empty lines of a file, or '' when it cannot be read. */
@@ -288,13 +334,13 @@ export class DataNodeSupervisor {
         }
       }
       if (node !== undefined && (node.phase === 'running' || node.phase === 'stopping')) {
-        return this.#alreadyRunning(node, spec, configSha256);
+        return this.#alreadyRunning(node, spec, configSha256, labels);
       }
       return this.#spawnAndWait(spec, labels, configSha256, options);
     });
   }
 
-  #alreadyRunning(node: Node, spec: DataNodeSpec, configSha256: string): StartResult {
+  #alreadyRunning(node: Node, spec: DataNodeSpec, configSha256: string, labels: Record<string, string>): StartResult {
     const r = node.record;
     if (node.phase === 'stopping') {
       throw new NodeBusyError(
@@ -306,6 +352,13 @@ export class DataNodeSupervisor {
       throw new NodeConflictError(
         `Data node ${spec.nodeId} already runs (pid ${r.pid ?? '?'}) with ${differs}. ` +
           'Stop it first (after a planned failover, if it is a primary), then start it with the new settings.',
+      );
+    }
+    const labelDiff = differentLabels(r.labels, labels);
+    if (labelDiff.length > 0) {
+      throw new NodeConflictError(
+        `Data node ${spec.nodeId} already runs (pid ${r.pid ?? '?'}) with other labels (${labelDiff.join('; ')}). ` +
+          'Labels change when a node is started: stop it first, then start it with the new labels (or set them with a reconfiguration).',
       );
     }
     return { node: this.#status(node), changed: false, readyAfterMs: null };
@@ -366,6 +419,8 @@ export class DataNodeSupervisor {
         port: spec.port,
         bindHost: spec.bindHost,
         labels,
+        parameters: { ...spec.parameters },
+        pendingRestart: [],
         binary: program,
         binaryVersion: binaries.server.version,
         configSha256,
@@ -533,6 +588,58 @@ export class DataNodeSupervisor {
           : { holder: owner === undefined ? holder : { pid: holder.pid, command: `data node ${owner.record.nodeId}: ${holder.command}` } }),
       });
     }
+  }
+
+  // ───────────────────────────── reconfigure ─────────────────────────────
+
+  /**
+   * Saves new parameters and labels of a data node (running or not) in its configuration
+   * file and record, so that the node keeps them when it is started again and a later
+   * start with the same full configuration finds it "already running as asked". The new
+   * configuration is rendered first (an invalid parameter is refused before anything
+   * happens), then `options.apply` runs (e.g. CONFIG SET on the live process), then the
+   * file and the record are written — all under the node's lock.
+   */
+  async reconfigure(nodeId: string, change: ReconfigureChange, options: ReconfigureOptions = {}): Promise<ReconfigureResult> {
+    this.#checkOpen('reconfigure a data node');
+    return this.#withLock(nodeId, options.signal, `reconfiguration of data node ${nodeId}`, async () => {
+      const node = this.#nodes.get(nodeId);
+      if (node === undefined) {
+        throw new InvalidSpecError('nodeId', `data node ${nodeId} is not known to this supervisor; start it before reconfiguring it`);
+      }
+      const r = node.record;
+      const parameters = change.parameters ?? {};
+      let prepared: { spec: DataNodeSpec; configSha256: string } | undefined;
+      if (r.parameters !== undefined) {
+        const spec: DataNodeSpec = {
+          nodeId,
+          kind: r.kind,
+          version: r.version,
+          port: r.port,
+          bindHost: r.bindHost,
+          dataDir: node.nodeDir,
+          parameters: { ...r.parameters, ...parameters },
+        };
+        const files = this.#adapter.render(spec); // throws InvalidSpecError before anything is touched
+        prepared = { spec, configSha256: sha256(files.map((f) => `${f.name}\0${f.content}`).join('\0')) };
+      }
+      await options.apply?.();
+      if (prepared !== undefined) await this.#adapter.prepare(prepared.spec);
+      const pending = new Set([...(r.pendingRestart ?? []), ...(change.pendingRestart ?? [])]);
+      node.record = {
+        ...r,
+        labels: { ...r.labels, ...(change.labels ?? {}) },
+        ...(prepared === undefined
+          ? {}
+          : { parameters: { ...prepared.spec.parameters }, configSha256: prepared.configSha256, pendingRestart: [...pending].sort() }),
+      };
+      await writeRecord(node.nodeDir, node.record);
+      this.#log.info(
+        { nodeId, parameters: Object.keys(parameters), labels: Object.keys(change.labels ?? {}), saved: prepared !== undefined },
+        prepared === undefined ? 'Saved labels of data node (its record predates saved parameters)' : 'Saved configuration of data node',
+      );
+      return { node: this.#status(node), saved: prepared !== undefined || Object.keys(parameters).length === 0 };
+    });
   }
 
   // ───────────────────────────── stop ─────────────────────────────
@@ -906,6 +1013,8 @@ export class DataNodeSupervisor {
       startedAt: r.startedAt,
       nodeDir: node.nodeDir,
       labels: { ...r.labels },
+      parameters: r.parameters === undefined ? null : { ...r.parameters },
+      pendingRestart: [...(r.pendingRestart ?? [])],
       down: up ? null : node.down,
     };
   }

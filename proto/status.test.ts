@@ -4,6 +4,7 @@ import { Metadata, status } from '@grpc/grpc-js';
 import {
   AgentCallError,
   DeadlineExceededError,
+  FailedPreconditionError,
   InternalError,
   InvalidArgumentError,
   STATUS_TABLE,
@@ -67,7 +68,12 @@ test('a status without our metadata becomes the generic class of its code', () =
   assert.ok(back instanceof DeadlineExceededError);
   const unknownReason = new Metadata();
   unknownReason.set('coxswain-error-reason', 'SOMETHING_NEW');
-  assert.equal(fromServiceError({ code: status.NOT_FOUND, details: 'x', metadata: unknownReason }).code, status.NOT_FOUND);
+  const revived = fromServiceError({ code: status.NOT_FOUND, details: 'x', metadata: unknownReason });
+  assert.equal(revived.code, status.NOT_FOUND);
+  assert.equal(revived.reason, 'SOMETHING_NEW', 'a reason without a row of its own is kept');
+  const slotsOwned = fromServiceError(toServiceError(new FailedPreconditionError('slots 0-9 are served by node x', { reason: 'SLOTS_OWNED' })));
+  assert.ok(slotsOwned instanceof FailedPreconditionError);
+  assert.equal(slotsOwned.reason, 'SLOTS_OWNED');
   assert.equal(fromServiceError({ code: 99 as status, details: 'odd' }).code, status.UNKNOWN);
 });
 

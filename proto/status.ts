@@ -219,11 +219,15 @@ export interface StatusRow {
   readonly kind: ErrorKind;
   /** The reason this row stands for; the code's own name for the generic row. */
   readonly reason: string;
-  /** Rebuilds the error from what travelled on the wire. */
-  readonly revive: (message: string, details: ErrorDetails) => AgentCallError;
+  /**
+   * Rebuilds the error from what travelled on the wire. A generic row keeps the reason
+   * that came with it (e.g. FAILED_PRECONDITION with reason SLOTS_OWNED), so callers can
+   * tell precise reasons apart even where no row of their own exists.
+   */
+  readonly revive: (message: string, details: ErrorDetails, reason?: string) => AgentCallError;
 }
 
-const opts = (details: ErrorDetails): AgentErrorOptions => ({ details: { ...details } });
+const opts = (details: ErrorDetails, reason?: string): AgentErrorOptions => ({ details: { ...details }, ...(reason === undefined ? {} : { reason }) });
 
 /**
  * The one mapping between error classes, gRPC codes and kinds. Every code except OK
@@ -231,24 +235,24 @@ const opts = (details: ErrorDetails): AgentErrorOptions => ({ details: { ...deta
  */
 export const STATUS_TABLE: readonly StatusRow[] = [
   // transient: retry with backoff
-  { code: status.UNAVAILABLE, kind: 'transient', reason: 'UNAVAILABLE', revive: (m, d) => new UnavailableError(m, opts(d)) },
-  { code: status.DEADLINE_EXCEEDED, kind: 'transient', reason: 'DEADLINE_EXCEEDED', revive: (m, d) => new DeadlineExceededError(m, opts(d)) },
-  { code: status.RESOURCE_EXHAUSTED, kind: 'transient', reason: 'RESOURCE_EXHAUSTED', revive: (m, d) => new ResourceExhaustedError(m, opts(d)) },
-  { code: status.ABORTED, kind: 'transient', reason: 'ABORTED', revive: (m, d) => new AbortedError(m, opts(d)) },
+  { code: status.UNAVAILABLE, kind: 'transient', reason: 'UNAVAILABLE', revive: (m, d, r) => new UnavailableError(m, opts(d, r)) },
+  { code: status.DEADLINE_EXCEEDED, kind: 'transient', reason: 'DEADLINE_EXCEEDED', revive: (m, d, r) => new DeadlineExceededError(m, opts(d, r)) },
+  { code: status.RESOURCE_EXHAUSTED, kind: 'transient', reason: 'RESOURCE_EXHAUSTED', revive: (m, d, r) => new ResourceExhaustedError(m, opts(d, r)) },
+  { code: status.ABORTED, kind: 'transient', reason: 'ABORTED', revive: (m, d, r) => new AbortedError(m, opts(d, r)) },
   // terminal: stop and say why
   { code: status.INVALID_ARGUMENT, kind: 'terminal', reason: 'INVALID_ARGUMENT', revive: reviveInvalidArgument },
-  { code: status.NOT_FOUND, kind: 'terminal', reason: 'NOT_FOUND', revive: (m, d) => new NotFoundError(m, opts(d)) },
+  { code: status.NOT_FOUND, kind: 'terminal', reason: 'NOT_FOUND', revive: (m, d, r) => new NotFoundError(m, opts(d, r)) },
   { code: status.FAILED_PRECONDITION, kind: 'terminal', reason: 'STALE_LEADER', revive: reviveStaleLeader },
-  { code: status.FAILED_PRECONDITION, kind: 'terminal', reason: 'FAILED_PRECONDITION', revive: (m, d) => new FailedPreconditionError(m, opts(d)) },
-  { code: status.UNAUTHENTICATED, kind: 'terminal', reason: 'UNAUTHENTICATED', revive: (m, d) => new UnauthenticatedError(m, opts(d)) },
-  { code: status.PERMISSION_DENIED, kind: 'terminal', reason: 'PERMISSION_DENIED', revive: (m, d) => new PermissionDeniedError(m, opts(d)) },
-  { code: status.ALREADY_EXISTS, kind: 'terminal', reason: 'ALREADY_EXISTS', revive: (m, d) => new AlreadyExistsError(m, opts(d)) },
-  { code: status.UNIMPLEMENTED, kind: 'terminal', reason: 'UNIMPLEMENTED', revive: (m, d) => new UnimplementedError(m, opts(d)) },
-  { code: status.INTERNAL, kind: 'terminal', reason: 'INTERNAL', revive: (m, d) => new InternalError(m, opts(d)) },
-  { code: status.DATA_LOSS, kind: 'terminal', reason: 'DATA_LOSS', revive: (m, d) => new DataLossError(m, opts(d)) },
-  { code: status.CANCELLED, kind: 'terminal', reason: 'CANCELLED', revive: (m, d) => new CancelledError(m, opts(d)) },
-  { code: status.OUT_OF_RANGE, kind: 'terminal', reason: 'OUT_OF_RANGE', revive: (m, d) => new OutOfRangeError(m, opts(d)) },
-  { code: status.UNKNOWN, kind: 'terminal', reason: 'UNKNOWN', revive: (m, d) => new UnknownError(m, opts(d)) },
+  { code: status.FAILED_PRECONDITION, kind: 'terminal', reason: 'FAILED_PRECONDITION', revive: (m, d, r) => new FailedPreconditionError(m, opts(d, r)) },
+  { code: status.UNAUTHENTICATED, kind: 'terminal', reason: 'UNAUTHENTICATED', revive: (m, d, r) => new UnauthenticatedError(m, opts(d, r)) },
+  { code: status.PERMISSION_DENIED, kind: 'terminal', reason: 'PERMISSION_DENIED', revive: (m, d, r) => new PermissionDeniedError(m, opts(d, r)) },
+  { code: status.ALREADY_EXISTS, kind: 'terminal', reason: 'ALREADY_EXISTS', revive: (m, d, r) => new AlreadyExistsError(m, opts(d, r)) },
+  { code: status.UNIMPLEMENTED, kind: 'terminal', reason: 'UNIMPLEMENTED', revive: (m, d, r) => new UnimplementedError(m, opts(d, r)) },
+  { code: status.INTERNAL, kind: 'terminal', reason: 'INTERNAL', revive: (m, d, r) => new InternalError(m, opts(d, r)) },
+  { code: status.DATA_LOSS, kind: 'terminal', reason: 'DATA_LOSS', revive: (m, d, r) => new DataLossError(m, opts(d, r)) },
+  { code: status.CANCELLED, kind: 'terminal', reason: 'CANCELLED', revive: (m, d, r) => new CancelledError(m, opts(d, r)) },
+  { code: status.OUT_OF_RANGE, kind: 'terminal', reason: 'OUT_OF_RANGE', revive: (m, d, r) => new OutOfRangeError(m, opts(d, r)) },
+  { code: status.UNKNOWN, kind: 'terminal', reason: 'UNKNOWN', revive: (m, d, r) => new UnknownError(m, opts(d, r)) },
 ];
 
 function reviveInvalidArgument(message: string, details: ErrorDetails): AgentCallError {
@@ -327,7 +331,7 @@ export function reviveError(code: number, message: string, reason: string | unde
     (reason === undefined ? undefined : STATUS_TABLE.find((r) => r.code === code && r.reason === reason)) ??
     genericRow(code);
   if (row === undefined) return new UnknownError(`${message} (gRPC status ${code})`, { details: { ...details } });
-  return row.revive(message, details);
+  return row.revive(message, details, reason);
 }
 
 function firstString(metadata: Metadata | undefined, key: string): string | undefined {

@@ -23,6 +23,10 @@ const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const MAX_TEXT = 4096;
 const MAX_PARAM_NAME = 128;
+/** A label key: what the leader uses ("coxswain.io/running-since"), nothing that needs quoting anywhere. */
+const LABEL_KEY = /^[a-z0-9./-]{1,63}$/;
+/** At most this many labels on a data node. */
+export const MAX_LABELS = 32;
 const MIN_WATCH_INTERVAL_MS = 50;
 const MAX_WATCH_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -67,6 +71,22 @@ function checkParams(params: Record<string, string>, field: string): void {
   for (const [name, value] of Object.entries(params)) {
     if (name === '' || name.length > MAX_PARAM_NAME) fail(field, `parameter names must be 1 … ${MAX_PARAM_NAME} characters`);
     if (value.length > MAX_TEXT) fail(`${field}[${quoted(name)}]`, `value longer than ${MAX_TEXT} characters`);
+  }
+}
+
+/**
+ * The leader's labels on a data node: keys of 1 … 63 characters [a-z0-9./-], values of
+ * at most 4096 characters, at most 32 of them. The field named is the label itself,
+ * e.g. `labels["coxswain.io/config"]`.
+ */
+export function checkLabels(labels: Record<string, string>, field: string): void {
+  const keys = Object.keys(labels);
+  if (keys.length > MAX_LABELS) fail(field, `${keys.length} labels; at most ${MAX_LABELS} are allowed`);
+  for (const key of keys.sort()) {
+    if (!LABEL_KEY.test(key)) {
+      fail(`${field}[${quoted(key)}]`, 'a label key is 1 … 63 characters of lower-case letters, digits, ".", "/" and "-" (e.g. "coxswain.io/running-since")');
+    }
+    if ((labels[key] ?? '').length > MAX_TEXT) fail(`${field}[${quoted(key)}]`, `value longer than ${MAX_TEXT} characters`);
   }
 }
 
@@ -120,6 +140,7 @@ export const VALIDATORS: { readonly [M in AgentMethod]: Validator<M> } = {
     requirePort(r.port, 'port');
     requireText(r.version, 'version', VERSION, 'a version from the catalogue (e.g. "7.0")');
     checkParams(r.engineParams, 'engine_params');
+    checkLabels(r.labels, 'labels');
     return []; // StartDataNode declares the node on first use
   },
   StopDataNode: (r) => {
@@ -136,9 +157,6 @@ export const VALIDATORS: { readonly [M in AgentMethod]: Validator<M> } = {
       if (r.assignSlots.length > 0) fail('assign_slots', 'a replica serves no slots of its own; leave assign_slots empty');
     } else if (r.replicaOf !== null) {
       fail('replica_of', 'only for JOIN_ROLE_REPLICA');
-    }
-    if (r.assignSlots.length > 0 && r.clusterMember !== null) {
-      fail('assign_slots', 'only for the founding primaries of a new cluster (no cluster_member); move data into an existing cluster with MoveData');
     }
     checkSlots(r.assignSlots, 'assign_slots');
     return [ref];
@@ -199,8 +217,11 @@ export const VALIDATORS: { readonly [M in AgentMethod]: Validator<M> } = {
   ConfigureDataNode: (r) => {
     requireJob(r.job);
     const ref = { field: 'node_id', nodeId: requireId(r.nodeId, 'node_id') };
-    if (Object.keys(r.engineParams).length === 0) fail('engine_params', 'required; give at least one parameter');
+    if (Object.keys(r.engineParams).length === 0 && Object.keys(r.labels).length === 0) {
+      fail('engine_params', 'required; give at least one parameter (or, to set labels only, at least one label)');
+    }
     checkParams(r.engineParams, 'engine_params');
+    checkLabels(r.labels, 'labels');
     return [ref];
   },
 };

@@ -2,13 +2,11 @@
 // leader's AgentClient, with real redis-server processes. Every agent is stopped, every
 // data node killed by pid and every temporary directory removed, even on failure.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Cluster } from 'ioredis';
 import { pino } from 'pino';
 import { startAgent, type RunningAgent } from '../../agent/daemon.ts';
@@ -20,9 +18,9 @@ import { AgentClient } from '../../operator/agent-client/agent-client.ts';
 import { StaleLeaderError, UnauthenticatedError } from '../../proto/status.ts';
 import type { DataNode__Output } from '../../proto/generated/coxswain/agent/v1/DataNode.ts';
 import { freePorts } from '../support/ports.ts';
+import { killChild, spawnAgent, writeSecret as writeSecretFile } from './spawn-agent.ts';
 
 const SECRET = 'e2e-cluster-secret-0a1b2c3d4e5f6789';
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const job = (step: string): { jobId: string; stepId: string } => ({ jobId: 'e2e', stepId: step });
 
 interface InProcessAgent {
@@ -33,11 +31,8 @@ interface InProcessAgent {
   client: AgentClient;
 }
 
-async function writeSecret(dir: string): Promise<string> {
-  const file = path.join(dir, 'cluster-secret');
-  await writeFile(file, `${SECRET}\n`, { mode: 0o600 });
-  await chmod(file, 0o600);
-  return file;
+function writeSecret(dir: string): Promise<string> {
+  return writeSecretFile(dir, SECRET);
 }
 
 function clusterClient(nodes: { host: string; port: number }[]): Cluster {
@@ -285,52 +280,6 @@ test('agents over gRPC run a Redis cluster: start, form, replicate, write, fail 
   }
 });
 
-/** True when operator/cli/main.ts registers the agent command. */
-function mainHasAgentCommand(): boolean {
-  return /agentCommand/.test(readFileSync(path.join(ROOT, 'operator/cli/main.ts'), 'utf8'));
-}
-
-/** Runs `coxswain agent …` as a child process; resolves with the endpoint once it serves. */
-async function spawnAgent(args: string[], logFile: string): Promise<{ child: ChildProcess; endpoint: string }> {
-  // Through the real entry point once main.ts registers the command; until then the
-  // command module itself, run the same way (tsx, a separate process).
-  const argv = mainHasAgentCommand()
-    ? [path.join(ROOT, 'operator/bin/coxswain.mjs'), 'agent', ...args]
-    : [
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        `const { agentCommand } = await import(${JSON.stringify(path.join(ROOT, 'operator/cli/agent-command.ts'))});
-         const { processOutput } = await import(${JSON.stringify(path.join(ROOT, 'operator/cli/output.ts'))});
-         process.exitCode = await agentCommand.run(process.argv.slice(1), processOutput);`,
-        '--',
-        ...args,
-      ];
-  const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`coxswain agent did not start in 20 s:\n${output}`)), 20_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const m = /^agent \S+ listening on (\S+)$/m.exec(output);
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`coxswain agent exited with ${code}:\n${output}`));
-    });
-  });
-  child.removeAllListeners('exit');
-  void writeFile(logFile, output).catch(() => undefined);
-  return { child, endpoint };
-}
-
 test('coxswain agent killed with SIGKILL: its data nodes keep serving and the next agent adopts the same pids', { timeout: 60_000 }, async () => {
   const leftovers = new Leftovers();
   const root = await tempDir('coxswain-agent-kill-');
@@ -392,15 +341,7 @@ test('coxswain agent killed with SIGKILL: its data nodes keep serving and the ne
   } finally {
     writer?.disconnect();
     for (const c of clients) c.close();
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }
+    for (const child of children) await killChild(child);
     await leftovers.cleanup();
   }
 });

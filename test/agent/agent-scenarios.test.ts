@@ -1,8 +1,11 @@
 // Scenarios through the leader's AgentClient over real gRPC, with real agents
-// (RedisBackend) and real redis-server 7.0 processes: add and remove a node group under
-// 100k keys, a planned Failover under continuous writes, a backup restored into a
-// cluster of another shape. Every agent is stopped, every data node killed by pid and
-// every temporary directory removed, even on failure.
+// (RedisBackend) and real redis-server 7.0 processes: a 3×2 cluster founded as the
+// leader founds it (one primary, two more in parallel with their slots, the replicas in
+// parallel), add and remove a node group under 100k keys, a planned Failover under
+// continuous writes, a backup restored into a cluster of another shape (and repeated:
+// no change; another backup into it: refused), the agent's backup list across an agent
+// restart. Each step is timed (`scenario <step>: <s>`). Every agent is stopped, every
+// data node killed by pid and every temporary directory removed, even on failure.
 import assert from 'node:assert/strict';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +17,7 @@ import { startAgent, type RunningAgent } from '../../agent/daemon.ts';
 import { RedisBackend } from '../../agent/engines/redis/redis-backend.ts';
 import { Leftovers, tempDir } from '../../agent/engines/redis/test-servers.ts';
 import { AgentClient } from '../../operator/agent-client/agent-client.ts';
+import { FailedPreconditionError } from '../../proto/status.ts';
 import { freePorts } from '../support/ports.ts';
 
 const SECRET = 'e2e-cluster-secret-0a1b2c3d4e5f6789';
@@ -23,6 +27,7 @@ const job = (step: string): { jobId: string; stepId: string } => ({ jobId: 'scen
 
 interface InProcessAgent {
   id: string;
+  dataDir: string;
   backend: RedisBackend;
   agent: RunningAgent;
   client: AgentClient;
@@ -74,7 +79,7 @@ async function timed(step: string, fn: () => Promise<void>): Promise<void> {
   console.log(`scenario ${step}: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
 }
 
-test('agent scenarios over gRPC: node group add/remove under 100k keys, planned failover under writes, backup restored into another shape', { timeout: 120_000 }, async (t) => {
+test('agent scenarios over gRPC: form 3x2, node group add/remove under 100k keys, planned failover under writes, backup restored into another shape', { timeout: 150_000 }, async (t) => {
   const leftovers = new Leftovers();
   const root = await tempDir('coxswain-scn-');
   leftovers.dirs.add(root);
@@ -83,36 +88,42 @@ test('agent scenarios over gRPC: node group add/remove under 100k keys, planned 
   await chmod(secretFile, 0o600);
   const agents: InProcessAgent[] = [];
   const redisClients: Cluster[] = [];
+  const open = async (id: string, zone: string, dataDir: string, port = 0): Promise<InProcessAgent> => {
+    const backend = await RedisBackend.open({ dir: dataDir, supervisor: { adoptedPollMs: 200, stopGraceMs: 10_000 } });
+    const agent = await startAgent({ agentId: id, zone, dataDir, secretFile, backend, port, logger: pino({ level: 'silent' }), shutdownTimeoutMs: 2000 });
+    return { id, dataDir, backend, agent, client: new AgentClient({ endpoint: agent.endpoint, secret: SECRET, epoch: () => 1, deadlineMs: 60_000 }) };
+  };
   try {
     for (const [i, id] of ['vm-0', 'vm-1', 'vm-2', 'vm-3'].entries()) {
       const dataDir = path.join(root, id);
       await mkdir(dataDir, { recursive: true });
       leftovers.baseDirs.add(path.join(dataDir, 'nodes'));
-      const backend = await RedisBackend.open({ dir: dataDir, supervisor: { adoptedPollMs: 200, stopGraceMs: 10_000 } });
-      const agent = await startAgent({ agentId: id, zone: `zone-${i}`, dataDir, secretFile, backend, logger: pino({ level: 'silent' }), shutdownTimeoutMs: 2000 });
-      agents.push({ id, backend, agent, client: new AgentClient({ endpoint: agent.endpoint, secret: SECRET, epoch: () => 1, deadlineMs: 60_000 }) });
+      agents.push(await open(id, `zone-${i}`, dataDir));
     }
     const [a0, , , a3] = agents as [InProcessAgent, InProcessAgent, InProcessAgent, InProcessAgent];
     await Promise.all(agents.map((a) => a.client.ensureVersion({ job: job('ensure'), version: '7.0' })));
 
-    const ports = await freePorts(12, { withBus: true });
     const nodes = new Map<string, { agent: InProcessAgent; port: number; group: number; engineId?: string }>();
     const addr = (id: string): Addr => ({ host: '127.0.0.1', port: nodes.get(id)!.port });
     const member = (id: string): Addr & { engineNodeId: string } => ({ ...addr(id), engineNodeId: nodes.get(id)!.engineId! });
     const start = async (id: string, agent: InProcessAgent, group: number): Promise<void> => {
-      const port = ports.shift()!;
+      // Chosen right before the start: other tests on this machine take ports meanwhile.
+      const [port] = (await freePorts(1, { withBus: true })) as [number];
       nodes.set(id, { agent, port, group });
       const r = await agent.client.startDataNode({ job: job(`start ${id}`), nodeId: id, port, version: '7.0', nodeGroup: group });
       assert.equal(r.node?.up, true);
       leftovers.pids.add(r.node!.pid);
     };
-    const joinPrimary = async (id: string, founder?: string): Promise<void> => {
+    /** Founds a cluster (no `via`) or joins through `via`, claiming `slots` (unowned ones only). */
+    const joinPrimary = async (id: string, via: string | undefined, slots: { start: number; end: number }[] = []): Promise<void> => {
       const n = nodes.get(id)!;
-      const r = await n.agent.client.joinNode(
-        founder === undefined
-          ? { job: job(`join ${id}`), nodeId: id, role: 'JOIN_ROLE_PRIMARY_WITHOUT_DATA', assignSlots: [{ start: 0, end: 16383 }] }
-          : { job: job(`join ${id}`), nodeId: id, role: 'JOIN_ROLE_PRIMARY_WITHOUT_DATA', clusterMember: member(founder) },
-      );
+      const r = await n.agent.client.joinNode({
+        job: job(`join ${id}`),
+        nodeId: id,
+        role: 'JOIN_ROLE_PRIMARY_WITHOUT_DATA',
+        ...(via === undefined ? {} : { clusterMember: member(via) }),
+        assignSlots: slots,
+      });
       assert.equal(r.node?.role, 'NODE_ROLE_PRIMARY');
       n.engineId = r.node!.engineNodeId;
     };
@@ -132,17 +143,21 @@ test('agent scenarios over gRPC: node group add/remove under 100k keys, planned 
       return (s?.slots ?? []).reduce((sum, r) => sum + r.end - r.start + 1, 0);
     };
 
-    // A 3×2 cluster: p<k> on vm-k, r<k> on vm-(k+1); founded by p0, evened by MoveData.
+    // A 3×2 cluster: p<k> on vm-k, r<k> on vm-(k+1), founded as the leader founds it.
+    await timed('start one node', () => start('p0', agents[0]!, 0));
+    await timed('start 5 nodes in parallel', async () => {
+      await start('r0', agents[1]!, 0);
+      await Promise.all([1, 2].flatMap((k) => [start(`p${k}`, agents[k]!, k), start(`r${k}`, agents[(k + 1) % 3]!, k)]));
+    });
+    // The leader observes the started nodes before it founds (past Redis's 2 s start-up
+    // grace, so the primaries' rejoin delay is paid in full: the realistic case).
+    await sleep(2000);
     await timed('form 3x2', async () => {
-      for (const k of [0, 1, 2]) {
-        await start(`p${k}`, agents[k]!, k);
-        await start(`r${k}`, agents[(k + 1) % 3]!, k);
-      }
-      await joinPrimary('p0');
-      await joinPrimary('p1', 'p0');
-      await joinPrimary('p2', 'p0');
-      await move('p0', 'p1', { slotCount: 5461 });
-      await move('p0', 'p2', { slotCount: 5461 });
+      await joinPrimary('p0', undefined, [{ start: 0, end: 5460 }]);
+      await Promise.all([
+        joinPrimary('p1', 'p0', [{ start: 5461, end: 10922 }]),
+        joinPrimary('p2', 'p0', [{ start: 10923, end: 16383 }]),
+      ]);
       await Promise.all([0, 1, 2].map((k) => joinReplica(`r${k}`, `p${k}`, 'p0')));
     });
 
@@ -154,11 +169,13 @@ test('agent scenarios over gRPC: node group add/remove under 100k keys, planned 
       await timed('add node group', async () => {
         await start('p3', a3, 3);
         await start('r3', a0, 3);
-        await joinPrimary('p3', 'p0');
-        await move('p0', 'p3', { slotCount: 1365 });
-        await move('p1', 'p3', { slotCount: 1365 });
-        await move('p2', 'p3', { slotCount: 1366 });
-        await joinReplica('r3', 'p3', 'p0');
+        await timed('add node group: join primary', () => joinPrimary('p3', 'p0'));
+        await timed('add node group: join replica', () => joinReplica('r3', 'p3', 'p0'));
+        await timed('add node group: move 3 x 1365 slots', async () => {
+          await move('p0', 'p3', { slotCount: 1365 });
+          await move('p1', 'p3', { slotCount: 1365 });
+          await move('p2', 'p3', { slotCount: 1366 });
+        });
       });
       assert.equal(await slotsOf('p3'), 4096);
       // A fresh client (its slot map taken now): an auto-pipelined batch whose keys get
@@ -170,12 +187,16 @@ test('agent scenarios over gRPC: node group add/remove under 100k keys, planned 
 
     await t.test('the node group is removed (MoveData all its slots away, RemoveNode replica then primary) and every key is still there', async () => {
       await timed('remove node group', async () => {
-        await move('p3', 'p0', { slotCount: 1365 });
-        await move('p3', 'p1', { slotCount: 1365 });
-        await move('p3', 'p2', { all: true });
+        await timed('remove node group: move its slots away', async () => {
+          await move('p3', 'p0', { slotCount: 1365 });
+          await move('p3', 'p1', { slotCount: 1365 });
+          await move('p3', 'p2', { all: true });
+        });
         assert.equal(await slotsOf('p3'), 0);
-        assert.equal((await a0.client.removeNode({ job: job('remove r3'), nodeId: 'r3' })).outcome?.changed, true);
-        assert.equal((await a3.client.removeNode({ job: job('remove p3'), nodeId: 'p3' })).outcome?.changed, true);
+        await timed('remove node group: remove replica and primary', async () => {
+          assert.equal((await a0.client.removeNode({ job: job('remove r3'), nodeId: 'r3' })).outcome?.changed, true);
+          assert.equal((await a3.client.removeNode({ job: job('remove p3'), nodeId: 'p3' })).outcome?.changed, true);
+        });
       });
       const reader = clusterClient([addr('p1')]);
       redisClients.push(reader);
@@ -219,19 +240,20 @@ test('agent scenarios over gRPC: node group add/remove under 100k keys, planned 
       for (const [k, v] of acked) expected.set(k, v);
     });
 
-    await t.test('CreateBackup of the 3×2 cluster, RestoreBackup into a fresh 2-primary cluster on vm-3, every key there', async () => {
-      const sink = { local: { path: path.join(root, 'backups') } };
+    const sink = { local: { path: path.join(root, 'backups') } };
+    await t.test('CreateBackup of the 3×2 cluster, RestoreBackup into a fresh 2-primary cluster on vm-3, every key there; a repeat changes nothing', async () => {
       await timed('create backup', async () => {
         const created = await a0.client.createBackup({ job: job('backup'), backupId: 'scn1', sink });
         assert.equal(created.backup?.status, 'BACKUP_STATUS_COMPLETE');
         assert.equal(created.backup?.parts.length, 3);
       });
+      await start('q0', a3, 0);
+      await start('q1', a3, 1);
+      await timed('form 2 primaries for the restore', async () => {
+        await joinPrimary('q0', undefined, [{ start: 0, end: 8191 }]);
+        await joinPrimary('q1', 'q0', [{ start: 8192, end: 16383 }]);
+      });
       await timed('restore backup into 2 primaries', async () => {
-        await start('q0', a3, 0);
-        await start('q1', a3, 1);
-        await joinPrimary('q0');
-        await joinPrimary('q1', 'q0');
-        await move('q0', 'q1', { slotCount: 8192 });
         const r = await a3.client.restoreBackup({ job: job('restore'), backupId: 'scn1', sink, nodeIds: ['q0', 'q1'] });
         assert.equal(r.outcome?.changed, true);
         console.log(`scenario restore message: ${r.outcome?.message}`);
@@ -239,6 +261,34 @@ test('agent scenarios over gRPC: node group add/remove under 100k keys, planned 
       const reader = clusterClient([addr('q0')]);
       redisClients.push(reader);
       await timed('verify restored keys', () => verifyKeys(reader, expected));
+      // The leader repeats a restore whose answer it missed: already done.
+      const again = await a3.client.restoreBackup({ job: job('restore again'), backupId: 'scn1', sink, nodeIds: ['q0', 'q1'] });
+      assert.equal(again.outcome?.changed, false);
+      assert.match(again.outcome?.message ?? '', /already restored/);
+      assert.equal(await reader.get('key:7'), expected.get('key:7'), 'the data is untouched');
+    });
+
+    await t.test('another backup is not restored into the non-empty cluster; the backups an agent knows survive its restart', async () => {
+      const other = await a0.client.createBackup({ job: job('backup 2'), backupId: 'scn2', sink });
+      assert.equal(other.outcome?.changed, true);
+      await assert.rejects(a3.client.restoreBackup({ job: job('restore other'), backupId: 'scn2', sink, nodeIds: ['q0', 'q1'] }), (err: unknown) => {
+        assert.ok(err instanceof FailedPreconditionError, String(err));
+        assert.equal(err.reason, 'TARGET_NOT_EMPTY');
+        return true;
+      });
+      // vm-0's agent restarts (a rolling agent restart): its data nodes keep running, and
+      // it still knows both backups.
+      const before = (await a0.client.getState()).state!;
+      assert.deepEqual(before.backups.map((b) => b.backupId), ['scn1', 'scn2']);
+      a0.client.close();
+      await a0.agent.stop();
+      await a0.backend.close();
+      const restarted = await open(a0.id, 'zone-0', a0.dataDir, a0.agent.port);
+      agents[0] = restarted;
+      const after = (await restarted.client.getState()).state!;
+      assert.deepEqual(after.backups, before.backups);
+      assert.deepEqual(after.dataNodes.map((n) => [n.id, n.pid]), before.dataNodes.map((n) => [n.id, n.pid]));
+      assert.deepEqual((await restarted.client.listBackups({})).backups.map((b) => b.backupId), ['scn1', 'scn2']);
     });
   } finally {
     for (const c of redisClients) c.disconnect();

@@ -37,6 +37,7 @@ export type RedisOpReason =
   | 'WRONG_ROLE' // e.g. failover of a node that is not a replica                 FAILED_PRECONDITION
   | 'HAS_REPLICAS' // removing a primary that still has replicas                  FAILED_PRECONDITION
   | 'NOT_CLUSTER' // the server runs without cluster-enabled yes                  FAILED_PRECONDITION
+  | 'SLOTS_OWNED' // slots to claim are served by another node                    FAILED_PRECONDITION
   | 'UNKNOWN_NODE' // no node with that id in the observed topology               NOT_FOUND
   | 'BAD_ARGUMENT' // the call itself is wrong (bad slot, empty list …)           INVALID_ARGUMENT
   | 'COMMAND_FAILED' // the server refused a command for another reason           INTERNAL
@@ -72,7 +73,7 @@ export type RedisOpError = AgentCallError & { readonly redis: RedisOpFailure };
 
 const REASONS: ReadonlySet<string> = new Set<RedisOpReason>([
   'UNREACHABLE', 'TIMEOUT', 'NOT_AGREED', 'NOT_IN_SYNC', 'BUSY', 'OP_ABORTED', 'NOT_EMPTY', 'FOREIGN_CLUSTER',
-  'WRONG_ROLE', 'HAS_REPLICAS', 'NOT_CLUSTER', 'UNKNOWN_NODE', 'BAD_ARGUMENT', 'COMMAND_FAILED', 'TOOL_FAILED',
+  'WRONG_ROLE', 'HAS_REPLICAS', 'NOT_CLUSTER', 'SLOTS_OWNED', 'UNKNOWN_NODE', 'BAD_ARGUMENT', 'COMMAND_FAILED', 'TOOL_FAILED',
 ]);
 
 /** Builds the error of the class that fits the reason. */
@@ -102,6 +103,7 @@ export function redisOpError(init: RedisOpErrorInit): RedisOpError {
     case 'WRONG_ROLE':
     case 'HAS_REPLICAS':
     case 'NOT_CLUSTER':
+    case 'SLOTS_OWNED':
       err = new FailedPreconditionError(message, options);
       break;
     case 'UNKNOWN_NODE':

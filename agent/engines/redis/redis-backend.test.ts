@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import type { BackendContext } from '../../backend.ts';
 import type { AgentMethod } from '../../../proto/methods.ts';
-import { FailedPreconditionError, InvalidArgumentError } from '../../../proto/status.ts';
+import { Redis } from 'ioredis';
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError } from '../../../proto/status.ts';
 import { RedisBackend } from './redis-backend.ts';
 import { Leftovers, freePort, tempDir } from './test-servers.ts';
 
@@ -47,7 +48,7 @@ test('RedisBackend starts, observes, configures, adopts after a restart, stops a
       InvalidArgumentError,
     );
 
-    const request = { job: JOB, nodeId: 'ng0-r0', port, version: '8.0', nodeGroup: 0, engineParams: {} };
+    const request = { job: JOB, nodeId: 'ng0-r0', port, version: '8.0', nodeGroup: 0, engineParams: {}, labels: {} };
     const started = await backend.startDataNode(request, ctx('StartDataNode'));
     assert.equal(started.outcome?.changed, true);
     assert.equal(started.node?.up, true);
@@ -70,15 +71,15 @@ test('RedisBackend starts, observes, configures, adopts after a restart, stops a
     assert.ok(Number(state.dataNodes?.[0]?.dataDirUsage?.availableBytes) > 0);
 
     const configured = await backend.configureDataNode(
-      { job: JOB, nodeId: 'ng0-r0', engineParams: { 'maxmemory-policy': 'allkeys-lru', 'io-threads': '2' } },
+      { job: JOB, nodeId: 'ng0-r0', engineParams: { 'maxmemory-policy': 'allkeys-lru', 'io-threads': '2' }, labels: {} },
       ctx('ConfigureDataNode'),
     );
     assert.deepEqual(configured.applied, ['maxmemory-policy']);
     assert.deepEqual(configured.pendingRestart, ['io-threads']);
-    const repeat = await backend.configureDataNode({ job: JOB, nodeId: 'ng0-r0', engineParams: { 'maxmemory-policy': 'allkeys-lru' } }, ctx('ConfigureDataNode'));
+    const repeat = await backend.configureDataNode({ job: JOB, nodeId: 'ng0-r0', engineParams: { 'maxmemory-policy': 'allkeys-lru' }, labels: {} }, ctx('ConfigureDataNode'));
     assert.equal(repeat.outcome?.changed, false);
     await assert.rejects(
-      backend.configureDataNode({ job: JOB, nodeId: 'ng0-r0', engineParams: { port: '1' } }, ctx('ConfigureDataNode')),
+      backend.configureDataNode({ job: JOB, nodeId: 'ng0-r0', engineParams: { port: '1' }, labels: {} }, ctx('ConfigureDataNode')),
       InvalidArgumentError,
     );
 
@@ -113,7 +114,74 @@ test('RedisBackend honours an aborted signal', { timeout: 30_000 }, () =>
     const controller = new AbortController();
     controller.abort(new Error('cancelled'));
     await assert.rejects(
-      backend.startDataNode({ job: JOB, nodeId: 'n1', port, version: '7.0', nodeGroup: 0, engineParams: {} }, ctx('StartDataNode', controller.signal)),
+      backend.startDataNode({ job: JOB, nodeId: 'n1', port, version: '7.0', nodeGroup: 0, engineParams: {}, labels: {} }, ctx('StartDataNode', controller.signal)),
     );
     assert.equal((await backend.getState({}, ctx('GetState'))).dataNodes?.length, 0);
+  }));
+
+test('labels and configuration: reported without the internal label, replaced by a start, set by ConfigureDataNode, kept across a restart of the agent and of the node', { timeout: 60_000 }, () =>
+  withBackend(async (open) => {
+    const backend = await open();
+    const port = await freePort();
+    const labels = { 'coxswain.io/running-since': '1', 'coxswain.io/config': '{}' };
+    const request = { job: JOB, nodeId: 'n', port, version: '7.0', nodeGroup: 2, engineParams: { 'maxmemory-policy': 'noeviction' }, labels };
+    const started = await backend.startDataNode(request, ctx('StartDataNode'));
+    assert.deepEqual(started.node?.labels, labels, 'the internal nodeGroup label is not reported');
+    assert.equal(started.node?.nodeGroup, 2);
+    // Observation of a node that knows only itself.
+    const params = started.node?.engineParams ?? {};
+    assert.equal(params['known_nodes'], '1');
+    assert.match(params['topology_digest'] ?? '', /^[0-9a-f]{16}$/);
+    assert.equal(params['open_slots'], '0');
+    assert.equal(params['in_sync'], undefined, 'only replicas report in_sync');
+
+    // A running node is not started again with other labels.
+    await assert.rejects(
+      backend.startDataNode({ ...request, labels: { ...labels, 'coxswain.io/running-since': '2' } }, ctx('StartDataNode')),
+      (err: unknown) => err instanceof AlreadyExistsError && /running-since/.test(err.message),
+    );
+
+    // ConfigureDataNode: live, saved, labels set; a repeat changes nothing.
+    const newConfig = JSON.stringify({ 'maxmemory-policy': 'allkeys-lru' });
+    const configured = await backend.configureDataNode(
+      { job: JOB, nodeId: 'n', engineParams: { 'maxmemory-policy': 'allkeys-lru' }, labels: { 'coxswain.io/config': newConfig } },
+      ctx('ConfigureDataNode'),
+    );
+    assert.equal(configured.outcome?.changed, true);
+    assert.deepEqual(configured.applied, ['maxmemory-policy']);
+    const repeat = await backend.configureDataNode(
+      { job: JOB, nodeId: 'n', engineParams: { 'maxmemory-policy': 'allkeys-lru' }, labels: { 'coxswain.io/config': newConfig } },
+      ctx('ConfigureDataNode'),
+    );
+    assert.equal(repeat.outcome?.changed, false);
+    const labelsOnly = await backend.configureDataNode({ job: JOB, nodeId: 'n', engineParams: {}, labels: { 'coxswain.io/extra': 'x' } }, ctx('ConfigureDataNode'));
+    assert.equal(labelsOnly.outcome?.changed, true);
+    const newLabels = { ...labels, 'coxswain.io/config': newConfig, 'coxswain.io/extra': 'x' };
+    const pid = started.node?.pid;
+
+    // The leader's StartDataNode with its full, new configuration does not fight it.
+    const same = await backend.startDataNode({ ...request, engineParams: { 'maxmemory-policy': 'allkeys-lru' }, labels: newLabels }, ctx('StartDataNode'));
+    assert.equal(same.outcome?.changed, false);
+    assert.equal(same.node?.pid, pid);
+
+    // A new agent on the same directory reports the same labels.
+    await backend.close();
+    const second = await open();
+    const adopted = (await second.getState({}, ctx('GetState'))).dataNodes?.[0];
+    assert.equal(adopted?.pid, pid);
+    assert.deepEqual(adopted?.labels, newLabels);
+
+    // Stopped and started again: the configured value is in its configuration.
+    await second.stopDataNode({ job: JOB, nodeId: 'n' }, ctx('StopDataNode'));
+    const restarted = await second.startDataNode({ ...request, engineParams: { 'maxmemory-policy': 'allkeys-lru' }, labels: { 'coxswain.io/running-since': '2' } }, ctx('StartDataNode'));
+    assert.equal(restarted.outcome?.changed, true);
+    assert.deepEqual(restarted.node?.labels, { 'coxswain.io/running-since': '2' }, 'a start replaces the leader labels');
+    assert.equal(restarted.node?.nodeGroup, 2);
+    const client = new Redis({ port, lazyConnect: true });
+    try {
+      await client.connect();
+      assert.deepEqual(await client.config('GET', 'maxmemory-policy'), ['maxmemory-policy', 'allkeys-lru']);
+    } finally {
+      client.disconnect();
+    }
   }));

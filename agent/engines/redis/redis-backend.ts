@@ -2,13 +2,23 @@
 // processes run by the DataNodeSupervisor (adopted again after an agent restart), and
 // cluster steps go through RedisClusterOps; backups through backup.ts / restore.ts.
 //
-// Layout under the backend's directory: nodes/<nodeId>/ (the supervisor's), and
-// relative local sinks are resolved against the same directory.
+// Layout under the backend's directory: nodes/<nodeId>/ (the supervisor's),
+// backups.json (the backups this agent knows, backup-registry.ts), restores/ (markers of
+// finished restores, restore-markers.ts), restore-tmp/ (temporary restore servers,
+// restore-leftovers.ts); relative local sinks are resolved against the same directory.
+//
+// Labels: the leader's labels (StartDataNode, ConfigureDataNode) live in the node
+// record beside the agent's own `nodeGroup` label, which is never reported as a label
+// (a leader label key is lower case, so it cannot collide with it).
+//
+// Observation (GetState, every second): per node one round trip with CLUSTER NODES,
+// CLUSTER INFO and INFO replication pipelined; engine_params as the .proto documents
+// (topology_digest, known_nodes, in_sync …).
 //
 // Every method passes ctx.signal down and is idempotent in effect: cluster-ops and
 // the supervisor report `changed: false` when the effect was already there.
 import { existsSync } from 'node:fs';
-import { readdir, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentBackend, BackendContext } from '../../backend.ts';
@@ -23,13 +33,16 @@ import type { Sink__Output } from '../../../proto/generated/coxswain/agent/v1/Si
 import { settableParameter } from '../../../desired-state/catalogue.ts';
 import { DataNodeSupervisor, type DataNodeStatus, type RecoveryReport, type SupervisorOptions } from '../../supervisor.ts';
 import { createBackup, deleteBackup, listBackups } from './backup.ts';
-import { RedisClusterOps } from './cluster-ops.ts';
+import { BackupRegistry } from './backup-registry.ts';
+import { RedisClusterOps, type JoinPhases } from './cluster-ops.ts';
 import { ownedDirective } from './config.ts';
 import { RedisEngine } from './redis-engine.ts';
 import { command, withNode, type NodeAddress } from './redis-connection.ts';
 import { restoreBackup } from './restore.ts';
+import { cleanUpLeftoverRestores, restoreTempBase, type LeftoverRestores } from './restore-leftovers.ts';
+import { findRestoreMarker, writeRestoreMarker } from './restore-markers.ts';
 import { openSink, type BackupSink } from './sink.ts';
-import { parseClusterInfo, parseClusterNodes, rangesToSlots, slotsToRanges, type ClusterNodeRecord } from './topology.ts';
+import { parseClusterInfo, parseClusterNodes, parseInfo, rangesToSlots, slotsToRanges, topologyDigest, type ClusterNodeRecord } from './topology.ts';
 
 export interface RedisBackendOptions {
   /** The backend's own directory (absolute): data nodes live in <dir>/nodes. */
@@ -51,11 +64,30 @@ export interface RedisBackendOptions {
 /** What a probe of one node's cluster state found. */
 interface ClusterFacts {
   self: ClusterNodeRecord | undefined;
+  /** Nodes it knows, itself included, handshake entries not. */
   known: number;
   state: string;
+  digest: string;
+  /** Slots it has half-moved (migrating or importing markers). */
+  openSlots: number;
+  /** INFO replication: master_link_status and master_sync_in_progress (replicas). */
+  linkStatus: string | undefined;
+  syncing: boolean;
 }
 
+/** The agent's own label: the node group given by StartDataNode (not reported as a label). */
 const NODE_GROUP_LABEL = 'nodeGroup';
+const INTERNAL_LABELS: ReadonlySet<string> = new Set([NODE_GROUP_LABEL]);
+const MAX_LABELS = 32;
+
+/** The leader's labels of a record (the agent's own left out). */
+function leaderLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => !INTERNAL_LABELS.has(k)));
+}
+
+function phaseText(p: JoinPhases): string {
+  return `observe ${p.observeMs} ms, claim ${p.claimMs} ms, meet ${p.meetMs} ms, agreement ${p.agreeMs} ms`;
+}
 const PROBE_TIMEOUT_MS = 1000;
 
 function byText(a: string | undefined, b: string | undefined): number {
@@ -85,9 +117,12 @@ export class RedisBackend implements AgentBackend {
   readonly #agreementTimeoutMs: number;
   readonly #supervisor: DataNodeSupervisor;
   readonly #listeners = new Set<() => void>();
-  /** Backups this agent created or saw in a sink, by id. */
-  readonly #backups = new Map<string, BackupInfo>();
+  /** Backups this agent created or saw in a sink (set at open()). */
+  #backups!: BackupRegistry;
   #recovery: RecoveryReport | undefined;
+  #leftovers: LeftoverRestores = { dirs: [], killed: [], survivors: [] };
+  /** Restores running now (their temporary base directory is removed when the last ends). */
+  #restoring = 0;
 
   private constructor(options: RedisBackendOptions) {
     if (!path.isAbsolute(options.dir)) throw new Error(`RedisBackend: dir ${JSON.stringify(options.dir)} is not absolute`);
@@ -110,9 +145,15 @@ export class RedisBackend implements AgentBackend {
     });
   }
 
-  /** Creates the backend and adopts the data nodes an earlier agent left running. */
+  /**
+   * Creates the backend: loads the backups it knows, cleans up after a restore an
+   * earlier agent was killed in, and adopts the data nodes an earlier agent left running.
+   */
   static async open(options: RedisBackendOptions): Promise<RedisBackend> {
     const backend = new RedisBackend(options);
+    await mkdir(backend.#dir, { recursive: true, mode: 0o700 });
+    backend.#backups = await BackupRegistry.open(backend.#dir, backend.#log);
+    backend.#leftovers = await cleanUpLeftoverRestores(backend.#dir, backend.#log);
     backend.#recovery = await backend.#supervisor.recover();
     const r = backend.#recovery;
     backend.#log?.info(
@@ -120,6 +161,11 @@ export class RedisBackend implements AgentBackend {
       `Recovered data nodes: ${r.adopted.length} adopted, ${r.stopped.length} stopped, ${r.down.length} down`,
     );
     return backend;
+  }
+
+  /** What open() cleaned up of interrupted restores. */
+  get leftoverRestores(): LeftoverRestores {
+    return this.#leftovers;
   }
 
   /** What the recovery at open() found. */
@@ -185,9 +231,25 @@ export class RedisBackend implements AgentBackend {
       return await withNode(
         this.#addr(n),
         async (c) => {
-          const nodes = parseClusterNodes(String(await command(c, 'CLUSTER', 'NODES')));
-          const info = parseClusterInfo(String(await command(c, 'CLUSTER', 'INFO')));
-          return { self: nodes.find((r) => r.myself), known: nodes.length, state: info.state };
+          // One round trip: the three commands are written back to back.
+          const [nodesText, infoText, replText] = await Promise.all([
+            command<string>(c, 'CLUSTER', 'NODES'),
+            command<string>(c, 'CLUSTER', 'INFO'),
+            command<string>(c, 'INFO', 'replication'),
+          ]);
+          const nodes = parseClusterNodes(String(nodesText));
+          const info = parseClusterInfo(String(infoText));
+          const repl = parseInfo(String(replText));
+          const self = nodes.find((r) => r.myself);
+          return {
+            self,
+            known: nodes.filter((r) => !r.flags.includes('handshake')).length,
+            state: info.state,
+            digest: topologyDigest(nodes),
+            openSlots: (self?.migrating.length ?? 0) + (self?.importing.length ?? 0),
+            linkStatus: repl['master_link_status'],
+            syncing: repl['master_sync_in_progress'] === '1',
+          };
         },
         { signal, op: 'observe', connectTimeoutMs: PROBE_TIMEOUT_MS, commandTimeoutMs: PROBE_TIMEOUT_MS },
       );
@@ -223,8 +285,27 @@ export class RedisBackend implements AgentBackend {
       up: n.up && facts !== undefined,
       version: n.version,
       dataDirUsage: { usedBytes, availableBytes: fs === undefined ? 0 : fs.bavail * fs.bsize },
-      engineParams: facts === undefined ? {} : { cluster_state: facts.state, ...(n.runningVersion === null ? {} : { running_version: n.runningVersion }) },
+      engineParams: facts === undefined ? {} : this.#engineParams(n, facts),
+      labels: leaderLabels(n.labels),
     };
+  }
+
+  /** DataNode.engine_params of a node that answered (the .proto lists them). */
+  #engineParams(n: DataNodeStatus, facts: ClusterFacts): Record<string, string> {
+    const params: Record<string, string> = {
+      cluster_state: facts.state,
+      known_nodes: String(facts.known),
+      topology_digest: facts.digest,
+      open_slots: String(facts.openSlots),
+    };
+    if (n.runningVersion !== null) params['running_version'] = n.runningVersion;
+    if (facts.self?.role === 'replica') {
+      const link = facts.linkStatus ?? 'down';
+      params['master_link_status'] = link;
+      params['in_sync'] = link === 'up' && !facts.syncing ? 'yes' : 'no';
+    }
+    if (n.pendingRestart.length > 0) params['pending_restart'] = n.pendingRestart.join(',');
+    return params;
   }
 
   async #installed(): Promise<InstalledVersion[]> {
@@ -250,7 +331,7 @@ export class RedisBackend implements AgentBackend {
       agentVersion: this.#agentVersion,
       installedVersions: await this.#installed(),
       dataNodes: nodes.sort((a, b) => byText(a.id, b.id)),
-      backups: [...this.#backups.values()].sort((a, b) => byText(a.backupId, b.backupId)),
+      backups: this.#backups.list(),
     };
   }
 
@@ -281,7 +362,7 @@ export class RedisBackend implements AgentBackend {
         port: r.port,
         bindHost: this.#bindHost,
         parameters: { ...r.engineParams },
-        labels: { [NODE_GROUP_LABEL]: String(r.nodeGroup) },
+        labels: { ...leaderLabels(r.labels), [NODE_GROUP_LABEL]: String(r.nodeGroup) },
       },
       { signal: ctx.signal },
     );
@@ -313,7 +394,7 @@ export class RedisBackend implements AgentBackend {
     const addr = this.#addr(n);
     const signal = ctx.signal;
     const member = r.clusterMember === null ? undefined : { host: r.clusterMember.host, port: r.clusterMember.port };
-    let changed = false;
+    let changed: boolean;
     let message: string;
     if (r.role === 'JOIN_ROLE_REPLICA') {
       const primaryId = r.replicaOf?.engineNodeId ?? '';
@@ -325,15 +406,25 @@ export class RedisBackend implements AgentBackend {
       changed = res.changed;
       message = changed ? `Joined data node ${n.nodeId} as a replica of ${primaryId}` : `Data node ${n.nodeId} was already a replica of ${primaryId}`;
     } else if (r.role === 'JOIN_ROLE_PRIMARY_WITHOUT_DATA') {
+      const slots = r.assignSlots.map((x) => ({ start: x.start, end: x.end }));
+      let assigned: number;
       if (member !== undefined) {
-        const res = await this.#ops([member]).addEmptyPrimary(addr, { signal });
+        // Join the member's cluster and claim the unowned slots asked for (several
+        // primaries may do this at once: the leader founds N primaries that way).
+        const res = await this.#ops([member]).joinPrimary(addr, { slots, signal });
         changed = res.changed;
+        assigned = res.claimed;
+        ctx.logger.info(
+          { nodeId: n.nodeId, engineNodeId: res.nodeId, changed, claimed: res.claimed, ms: res.ms, ...res.phases },
+          `${changed ? 'Joined' : 'Checked'} data node ${n.nodeId} as a primary in ${res.ms} ms (${phaseText(res.phases)})`,
+        );
+      } else {
+        assigned = await this.#assignSlots(n, addr, slots, signal);
+        changed = assigned > 0;
       }
-      const assigned = await this.#assignSlots(n, addr, r.assignSlots, member, signal);
-      changed ||= assigned > 0;
       message = changed
         ? `Joined data node ${n.nodeId} as a primary${assigned > 0 ? ` with ${assigned} new slots` : ''}`
-        : `Data node ${n.nodeId} was already a primary`;
+        : `Data node ${n.nodeId} was already a primary${slots.length > 0 ? ' with the slots asked for' : ''}`;
     } else {
       throw new InvalidArgumentError('role', 'must be JOIN_ROLE_PRIMARY_WITHOUT_DATA or JOIN_ROLE_REPLICA');
     }
@@ -341,19 +432,17 @@ export class RedisBackend implements AgentBackend {
     return { outcome: { changed, message }, node: await this.#dataNode(this.#status(r.nodeId), signal) };
   }
 
-  /** Claims the slots of `ranges` this node does not hold yet; returns how many it claimed. */
-  async #assignSlots(
-    n: DataNodeStatus,
-    addr: NodeAddress,
-    ranges: readonly { start: number; end: number }[],
-    member: NodeAddress | undefined,
-    signal: AbortSignal,
-  ): Promise<number> {
-    if (ranges.length === 0) return 0;
+  /**
+   * Without a cluster member: claims the slots of `ranges` that no node this node knows
+   * serves (founding a cluster, or a member taking unowned slots); returns how many it
+   * claimed. Refuses slots another node serves, naming it. A founder alone meets itself
+   * so that it learns its own address; a member waits until the cluster agrees.
+   */
+  async #assignSlots(n: DataNodeStatus, addr: NodeAddress, ranges: readonly { start: number; end: number }[], signal: AbortSignal): Promise<number> {
     for (const [i, range] of ranges.entries()) {
       if (range.start > range.end || range.end > 16383) throw new InvalidArgumentError(`assign_slots[${i}]`, `is not a slot range within 0 … 16383`);
     }
-    const claimed = await withNode(
+    const { claimed, alone } = await withNode(
       addr,
       async (c) => {
         const nodes = parseClusterNodes(String(await command(c, 'CLUSTER', 'NODES')));
@@ -361,37 +450,29 @@ export class RedisBackend implements AgentBackend {
         if (self?.role === 'replica') {
           throw new FailedPreconditionError(`data node ${n.nodeId} is a replica; a replica becomes a primary by Failover`);
         }
-        const owner = new Map<number, string>();
-        for (const rec of nodes) if (rec.role === 'primary') for (const s of rangesToSlots(rec.slots)) owner.set(s, rec.id);
+        const known = nodes.filter((x) => !x.flags.includes('handshake'));
+        const owner = new Map<number, ClusterNodeRecord>();
+        for (const rec of known) if (rec.role === 'primary') for (const s of rangesToSlots(rec.slots)) owner.set(s, rec);
         const wanted = rangesToSlots([...ranges]);
-        const taken = wanted.filter((s) => owner.has(s) && owner.get(s) !== self?.id);
+        const taken = wanted.filter((s) => owner.has(s) && owner.get(s)?.id !== self?.id);
         if (taken.length > 0) {
+          const first = owner.get(taken[0] ?? -1);
           throw new FailedPreconditionError(
-            `data node ${n.nodeId} cannot claim ${taken.length} of the slots asked for (first: ${taken[0]}): they are served by another primary; move them with MoveData instead`,
+            `data node ${n.nodeId} cannot claim ${taken.length} of the slots asked for (${slotsToRanges(taken).map((x) => (x.start === x.end ? `${x.start}` : `${x.start}-${x.end}`)).join(',')}): ` +
+              `they are served by node ${first?.id ?? '?'} (${first?.host ?? '?'}:${first?.port ?? '?'}); claim only unowned slots, and move served ones with MoveData`,
+            { reason: 'SLOTS_OWNED' },
           );
         }
         const todo = wanted.filter((s) => !owner.has(s));
-        if (todo.length === 0) return 0;
-        const args = slotsToRanges(todo).flatMap((x) => [x.start, x.end]);
-        await command(c, 'CLUSTER', 'ADDSLOTSRANGE', ...args);
-        return todo.length;
+        if (todo.length > 0) await command(c, 'CLUSTER', 'ADDSLOTSRANGE', ...slotsToRanges(todo).flatMap((x) => [x.start, x.end]));
+        // A founder alone must meet itself so that it learns its own address (clients
+        // get it from CLUSTER SLOTS), as formCluster does.
+        if (self !== undefined && self.host === '' && known.length === 1) await command(c, 'CLUSTER', 'MEET', addr.host, addr.port, self.busPort);
+        return { claimed: todo.length, alone: known.length === 1 };
       },
       { signal, op: 'assignSlots', nodeId: n.nodeId },
     );
-    // A founder alone must meet itself so clients see its address (as formCluster does).
-    if (member === undefined) {
-      await withNode(
-        addr,
-        async (c) => {
-          const nodes = parseClusterNodes(String(await command(c, 'CLUSTER', 'NODES')));
-          const self = nodes.find((x) => x.myself);
-          if (self !== undefined && self.host === '' && nodes.length === 1) await command(c, 'CLUSTER', 'MEET', addr.host, addr.port, self.busPort);
-        },
-        { signal, op: 'assignSlots', nodeId: n.nodeId },
-      );
-    } else if (claimed > 0) {
-      await this.#ops([member, addr]).agree('assignSlots', { signal });
-    }
+    if (!alone && claimed > 0) await this.#ops([addr]).agree('assignSlots', { signal });
     return claimed;
   }
 
@@ -506,7 +587,7 @@ export class RedisBackend implements AgentBackend {
       }),
       detail: '',
     };
-    this.#backups.set(r.backupId, info);
+    await this.#backups.set(info);
     return {
       outcome: { changed: res.created, message: res.created ? `Created backup ${r.backupId}` : `Backup ${r.backupId} already existed` },
       backup: info,
@@ -515,76 +596,129 @@ export class RedisBackend implements AgentBackend {
 
   async restoreBackup(r: DecodedRequestOf<'RestoreBackup'>, ctx: BackendContext): Promise<ResponseOf<'RestoreBackup'>> {
     const sink = this.#sink(r.sink);
-    const res = await restoreBackup({
-      backupId: r.backupId,
-      sink,
-      cluster: this.#seeds(r.nodeIds),
-      signal: ctx.signal,
-      engine: this.#adapter,
-      // Temporary servers listen on a unix socket under tempDir (at most 100 bytes):
-      // beside the agent's data when that path is short enough, else the system's.
-      ...(this.#dir.length <= 48 ? { tempDir: path.join(this.#dir, 'restore-tmp') } : {}),
-    });
-    return {
-      outcome: {
-        changed: true,
-        message: `Restored backup ${r.backupId}: ${res.keysInCluster} keys in the cluster (${res.keysInBackup} in the backup)${res.resumed ? ', an interrupted restore finished' : ''}`,
-      },
-    };
+    const sinkPath = r.sink?.local?.path ?? '';
+    const nodes = r.nodeIds.map((id) => this.#status(id));
+    const target = { backupId: r.backupId, sinkPath, engineNodeIds: nodes.map((x) => x.engineNodeId ?? '') };
+    const done = await findRestoreMarker(this.#dir, target);
+    if (done !== undefined) {
+      return {
+        outcome: {
+          changed: false,
+          message: `Backup ${r.backupId} was already restored into data nodes ${r.nodeIds.join(', ')} at ${done.restoredAt} (${done.keysInCluster} keys then)`,
+        },
+      };
+    }
+    const tempDir = restoreTempBase(this.#dir);
+    this.#restoring++;
+    let res: Awaited<ReturnType<typeof restoreBackup>>;
+    try {
+      await mkdir(tempDir, { recursive: true, mode: 0o700 });
+      res = await restoreBackup({
+        backupId: r.backupId,
+        sink,
+        cluster: this.#seeds(r.nodeIds),
+        signal: ctx.signal,
+        engine: this.#adapter,
+        // Temporary servers listen on a unix socket under this agent's own temporary
+        // directory, where the next agent finds them if this one is killed meanwhile.
+        tempDir,
+      });
+    } finally {
+      // The base directory goes with the last restore (it may lie in the system's temp dir).
+      if (--this.#restoring === 0) await rmdir(tempDir).catch(() => undefined);
+    }
+    const message = `Restored backup ${r.backupId}: ${res.keysInCluster} keys in the cluster (${res.keysInBackup} in the backup)${res.resumed ? ', an interrupted restore finished' : ''}`;
+    await writeRestoreMarker(this.#dir, target, { keysInCluster: res.keysInCluster, message });
+    return { outcome: { changed: true, message } };
   }
 
   async deleteBackup(r: DecodedRequestOf<'DeleteBackup'>, ctx: BackendContext): Promise<ResponseOf<'DeleteBackup'>> {
     const sink = this.#sink(r.sink);
     const res = await deleteBackup(sink, r.backupId, { signal: ctx.signal });
-    this.#backups.delete(r.backupId);
+    await this.#backups.remove([r.backupId]);
     return { outcome: { changed: res.deleted, message: res.deleted ? `Deleted backup ${r.backupId}` : `Backup ${r.backupId} was already gone` } };
   }
 
   async listBackups(r: DecodedRequestOf<'ListBackups'>, ctx: BackendContext): Promise<ResponseOf<'ListBackups'>> {
-    if (r.sink === null) return { backups: [...this.#backups.values()].sort((a, b) => byText(a.backupId, b.backupId)) };
+    if (r.sink === null) return { backups: this.#backups.list() };
+    const sinkPath = r.sink.local?.path ?? '';
     const list = await listBackups(this.#sink(r.sink), { signal: ctx.signal });
     const backups = list.map((b) => ({
       backupId: b.id,
-      sink: { local: { path: r.sink?.local?.path ?? '' } },
+      sink: { local: { path: sinkPath } },
       status: 'BACKUP_STATUS_COMPLETE',
       createdAt: b.finishedAt,
       parts: [],
       detail: '',
     }) satisfies BackupInfo);
-    for (const b of backups) if (!this.#backups.has(b.backupId)) this.#backups.set(b.backupId, b);
+    await this.#backups.reconcileSink(sinkPath, backups);
     return { backups };
   }
 
   async configureDataNode(r: DecodedRequestOf<'ConfigureDataNode'>, ctx: BackendContext): Promise<ResponseOf<'ConfigureDataNode'>> {
     const n = this.#status(r.nodeId);
-    this.#requireUp(n, 'configuring it');
     const names = Object.keys(r.engineParams).sort();
     for (const name of names) {
       const why = ownedDirective(name);
       if (why !== undefined) throw new InvalidArgumentError(`engine_params[${JSON.stringify(name)}]`, `is set by Coxswain itself: ${why}`);
     }
+    if (names.length > 0) this.#requireUp(n, 'configuring it');
+    const labels = leaderLabels(r.labels);
+    const merged = { ...n.labels, ...labels };
+    if (Object.keys(leaderLabels(merged)).length > MAX_LABELS) {
+      throw new InvalidArgumentError('labels', `data node ${n.nodeId} would have ${Object.keys(leaderLabels(merged)).length} labels; at most ${MAX_LABELS} are allowed`);
+    }
     const live = names.filter((k) => settableParameter('redis', k)?.apply !== 'restart');
     const pendingRestart = names.filter((k) => settableParameter('redis', k)?.apply === 'restart');
     const applied: string[] = [];
-    await withNode(
-      this.#addr(n),
-      async (c) => {
-        for (const name of live) {
-          const value = r.engineParams[name] ?? '';
-          const current = (await command<string[]>(c, 'CONFIG', 'GET', name)) ?? [];
-          if (String(current[1] ?? '') === value) continue;
-          await command(c, 'CONFIG', 'SET', name, value);
-          applied.push(name);
-        }
+    // Live first (CONFIG SET), then saved in redis.conf and the node record (the
+    // supervisor renders the node's configuration from the record's parameters), all
+    // under the node's lock; an invalid parameter is refused before anything changes.
+    const res = await this.#supervisor.reconfigure(
+      n.nodeId,
+      { parameters: { ...r.engineParams }, pendingRestart, labels },
+      {
+        signal: ctx.signal,
+        apply: async () => {
+          if (live.length === 0) return;
+          await withNode(
+            this.#addr(n),
+            async (c) => {
+              for (const name of live) {
+                const value = r.engineParams[name] ?? '';
+                const before = String(((await command<string[]>(c, 'CONFIG', 'GET', name)) ?? [])[1] ?? '');
+                if (before === value) continue;
+                await command(c, 'CONFIG', 'SET', name, value);
+                // The server may normalise the value (e.g. "100mb" → "104857600"): only a
+                // different value afterwards is a change, so a repeat stays a no-op.
+                const after = String(((await command<string[]>(c, 'CONFIG', 'GET', name)) ?? [])[1] ?? '');
+                if (after !== before) applied.push(name);
+              }
+            },
+            { signal: ctx.signal, op: 'configureDataNode', nodeId: n.nodeId },
+          );
+        },
       },
-      { signal: ctx.signal, op: 'configureDataNode', nodeId: n.nodeId },
     );
-    const changed = applied.length > 0;
-    const restartNote = pendingRestart.length > 0 ? `; ${pendingRestart.join(', ')} take effect when the node is started with them (StartDataNode engine_params)` : '';
+    const savedChanged = names.filter((k) => String(n.parameters?.[k] ?? '') !== r.engineParams[k] || !(n.parameters !== null && k in n.parameters));
+    const labelsChanged = Object.keys(labels).filter((k) => n.labels[k] !== labels[k]);
+    const changed = applied.length > 0 || savedChanged.length > 0 || labelsChanged.length > 0;
+    if (!res.saved) {
+      ctx.logger.warn(
+        { nodeId: n.nodeId, parameters: names },
+        `Applied parameters to data node ${n.nodeId} without saving them: its record was written by an older agent; the next StartDataNode saves the whole configuration`,
+      );
+    }
+    const parts: string[] = [];
+    if (applied.length > 0) parts.push(`applied ${applied.join(', ')} live`);
+    if (savedChanged.length > 0 && res.saved) parts.push(`saved ${savedChanged.join(', ')} in its configuration`);
+    if (labelsChanged.length > 0) parts.push(`set labels ${labelsChanged.join(', ')}`);
+    const restartNote = pendingRestart.length > 0 ? `; ${pendingRestart.join(', ')} take effect at its next start` : '';
+    if (changed) this.#notify();
     return {
       outcome: {
         changed,
-        message: (changed ? `Configured ${applied.join(', ')} live on data node ${n.nodeId}` : `Data node ${n.nodeId} already had these live parameters`) + restartNote,
+        message: (changed ? `Configured data node ${n.nodeId}: ${parts.join('; ')}` : `Data node ${n.nodeId} already had these parameters and labels`) + restartNote,
       },
       applied,
       pendingRestart,

@@ -14,6 +14,7 @@ import {
   parseClusterShards,
   slotOwners,
   slotsToRanges,
+  topologyDigest,
 } from './topology.ts';
 import type { ClusterNodeRecord, NodeView } from './topology.ts';
 import { redisOpError } from './errors.ts';
@@ -276,6 +277,10 @@ describe('judgeAgreement', () => {
     const failing = view(asSeenBy(REDIS70_PRIMARY_VIEW, R.p3), INFO_OK.replace('cluster_state:ok', 'cluster_state:fail'));
     const j = judgeAgreement(replace(allViews(REDIS70_PRIMARY_VIEW), R.p3, failing));
     assert.ok(j.disagreements.some((d) => d.includes('cluster_state:fail although all 16384 slots are assigned')));
+    // Tolerated for a node named in stateNotRequiredOf (a slotless primary that just joined), for no other.
+    const views = replace(allViews(REDIS70_PRIMARY_VIEW), R.p3, failing);
+    assert.equal(judgeAgreement(views, { stateNotRequiredOf: new Set([R.p3]) }).agreed, true);
+    assert.equal(judgeAgreement(views, { stateNotRequiredOf: new Set([R.p1]) }).agreed, false);
     // Two empty primaries that met: nothing assigned, state fail, yet they agree.
     const empty = `${'b'.repeat(40)} 127.0.0.1:24001@34001 myself,master - 0 0 1 connected\n${'c'.repeat(40)} 127.0.0.1:24002@34002 master - 0 0 2 connected\n`;
     const fail = 'cluster_state:fail\r\n';
@@ -322,5 +327,57 @@ describe('judgeAgreement', () => {
     const t = mergeTopology(replace(allViews(REDIS70_PRIMARY_VIEW), R.r1, view(promoted)));
     assert.equal(t.nodes.find((n) => n.id === R.r1)?.role, 'primary');
     assert.equal(t.nodes.find((n) => n.id === R.r1)?.slotCount, 5461);
+  });
+});
+
+describe('topologyDigest', () => {
+  const digestOf = (text: string): string => topologyDigest(parseClusterNodes(text));
+
+  test('every node of an agreeing cluster has the same digest (Redis 7.0 and Valkey 8.0); 16 hex digits', () => {
+    for (const text of [REDIS70_PRIMARY_VIEW, VALKEY80_REPLICA_VIEW]) {
+      const digests = parseClusterNodes(text).map((r) => digestOf(asSeenBy(text, r.id)));
+      assert.equal(new Set(digests).size, 1, 'all views give one digest');
+      assert.match(digests[0] ?? '', /^[0-9a-f]{16}$/);
+    }
+    assert.notEqual(digestOf(REDIS70_PRIMARY_VIEW), digestOf(VALKEY80_REPLICA_VIEW));
+  });
+
+  test('addresses, epochs, ping/pong times, link state, line order, pfail, handshakes and slot markers do not count', () => {
+    const base = digestOf(REDIS70_PRIMARY_VIEW);
+    const lines = REDIS70_PRIMARY_VIEW.trim().split('\n');
+    const noisy = lines
+      .map((l) => {
+        const f = l.split(' ');
+        f[1] = (f[1] ?? '').replace('127.0.0.1', '10.1.2.3'); // address
+        f[4] = '123'; // ping sent
+        f[5] = '456'; // pong received
+        f[6] = '99'; // config epoch
+        if (!(f[2] ?? '').includes('myself')) f[7] = 'disconnected';
+        return f.join(' ');
+      })
+      .reverse();
+    assert.equal(digestOf(noisy.join('\n')), base);
+    const pfail = REDIS70_PRIMARY_VIEW.replace(`${R.r2} 127.0.0.1:23007@33007 slave `, `${R.r2} 127.0.0.1:23007@33007 slave,fail? `);
+    assert.notEqual(pfail, REDIS70_PRIMARY_VIEW);
+    assert.equal(digestOf(pfail), base, 'pfail is one node\'s suspicion: no change');
+    const handshake = `${REDIS70_PRIMARY_VIEW}3983f14172a5e0e3c29d7824ec8270b0929c5a38 127.0.0.1:23099@33099 handshake - 0 0 0 disconnected\n`;
+    assert.equal(digestOf(handshake), base);
+    const marker = REDIS70_PRIMARY_VIEW.replace('connected 0-5460', `connected 0-5460 [100->-${R.p2}]`);
+    assert.equal(digestOf(marker), base, 'a half-moved slot still belongs to its owner');
+  });
+
+  test('a failed node, a role, a primary, a slot or a member that differs changes the digest', () => {
+    const base = digestOf(REDIS70_PRIMARY_VIEW);
+    assert.equal(digestOf(asSeenBy(REDIS70_FAIL, R.p1)), digestOf(REDIS70_FAIL));
+    assert.notEqual(digestOf(REDIS70_FAIL), base, 'r2 flagged fail');
+    // Trap 1: a replica still seen as a slotless primary.
+    const stale = REDIS70_PRIMARY_VIEW.replace(`${R.r1} 127.0.0.1:23005@33005 slave ${R.p1}`, `${R.r1} 127.0.0.1:23005@33005 master -`);
+    assert.notEqual(digestOf(stale), base);
+    const otherPrimary = REDIS70_PRIMARY_VIEW.replace(`${R.r1} 127.0.0.1:23005@33005 slave ${R.p1}`, `${R.r1} 127.0.0.1:23005@33005 slave ${R.p2}`);
+    assert.notEqual(digestOf(otherPrimary), base);
+    const moved = REDIS70_PRIMARY_VIEW.replace('connected 0-5460', 'connected 0-5459').replace('connected 5461-10922', 'connected 5460-10922');
+    assert.notEqual(digestOf(moved), base);
+    const fewer = REDIS70_PRIMARY_VIEW.split('\n').filter((l) => !l.startsWith(R.r3)).join('\n');
+    assert.notEqual(digestOf(fewer), base, 'a node one view does not know');
   });
 });

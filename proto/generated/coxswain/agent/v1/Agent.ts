@@ -198,14 +198,18 @@ export interface AgentClient extends grpc.Client {
   removeNode(argument: _coxswain_agent_v1_RemoveNodeRequest, callback: grpc.requestCallback<_coxswain_agent_v1_RemoveNodeResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Restore a backup from a sink into this agent's data nodes. Mutating.
+   * Restore a backup from a sink into this agent's data nodes. Mutating. A repeat after
+   * the restore succeeded answers `changed: false` (the agent keeps a marker per backup
+   * and target nodes); a cluster that holds data not restored from this backup is refused.
    */
   RestoreBackup(argument: _coxswain_agent_v1_RestoreBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_coxswain_agent_v1_RestoreBackupResponse__Output>): grpc.ClientUnaryCall;
   RestoreBackup(argument: _coxswain_agent_v1_RestoreBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_coxswain_agent_v1_RestoreBackupResponse__Output>): grpc.ClientUnaryCall;
   RestoreBackup(argument: _coxswain_agent_v1_RestoreBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_coxswain_agent_v1_RestoreBackupResponse__Output>): grpc.ClientUnaryCall;
   RestoreBackup(argument: _coxswain_agent_v1_RestoreBackupRequest, callback: grpc.requestCallback<_coxswain_agent_v1_RestoreBackupResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Restore a backup from a sink into this agent's data nodes. Mutating.
+   * Restore a backup from a sink into this agent's data nodes. Mutating. A repeat after
+   * the restore succeeded answers `changed: false` (the agent keeps a marker per backup
+   * and target nodes); a cluster that holds data not restored from this backup is refused.
    */
   restoreBackup(argument: _coxswain_agent_v1_RestoreBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_coxswain_agent_v1_RestoreBackupResponse__Output>): grpc.ClientUnaryCall;
   restoreBackup(argument: _coxswain_agent_v1_RestoreBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_coxswain_agent_v1_RestoreBackupResponse__Output>): grpc.ClientUnaryCall;
@@ -319,7 +323,9 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   RemoveNode: grpc.handleUnaryCall<_coxswain_agent_v1_RemoveNodeRequest__Output, _coxswain_agent_v1_RemoveNodeResponse>;
   
   /**
-   * Restore a backup from a sink into this agent's data nodes. Mutating.
+   * Restore a backup from a sink into this agent's data nodes. Mutating. A repeat after
+   * the restore succeeded answers `changed: false` (the agent keeps a marker per backup
+   * and target nodes); a cluster that holds data not restored from this backup is refused.
    */
   RestoreBackup: grpc.handleUnaryCall<_coxswain_agent_v1_RestoreBackupRequest__Output, _coxswain_agent_v1_RestoreBackupResponse>;
   

@@ -33,7 +33,8 @@ export interface AgentState {
    */
   'dataNodes'?: (_coxswain_agent_v1_DataNode)[];
   /**
-   * Backups this agent knows of, sorted by id.
+   * Backups this agent knows of (created, or seen in a sink), sorted by id; kept across
+   * agent restarts.
    */
   'backups'?: (_coxswain_agent_v1_BackupInfo)[];
 }
@@ -67,7 +68,8 @@ export interface AgentState__Output {
    */
   'dataNodes': (_coxswain_agent_v1_DataNode__Output)[];
   /**
-   * Backups this agent knows of, sorted by id.
+   * Backups this agent knows of (created, or seen in a sink), sorted by id; kept across
+   * agent restarts.
    */
   'backups': (_coxswain_agent_v1_BackupInfo__Output)[];
 }

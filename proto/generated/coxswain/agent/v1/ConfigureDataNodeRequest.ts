@@ -15,9 +15,17 @@ export interface ConfigureDataNodeRequest {
    */
   'nodeId'?: (string);
   /**
-   * Parameters and values (at least one), e.g. {"maxmemory-policy": "allkeys-lru"}.
+   * Parameters and values, e.g. {"maxmemory-policy": "allkeys-lru"}. Applied live where the
+   * engine allows, and saved in the node's configuration either way, so the node keeps them
+   * across restarts; a later StartDataNode with the same full configuration changes nothing.
+   * At least one parameter or one label is required.
    */
   'engineParams'?: ({[key: string]: string});
+  /**
+   * Labels to set on the node once the parameters were applied (same rules as
+   * StartDataNodeRequest.labels). Each label given is set; the node's other labels stay.
+   */
+  'labels'?: ({[key: string]: string});
 }
 
 /**
@@ -33,7 +41,15 @@ export interface ConfigureDataNodeRequest__Output {
    */
   'nodeId': (string);
   /**
-   * Parameters and values (at least one), e.g. {"maxmemory-policy": "allkeys-lru"}.
+   * Parameters and values, e.g. {"maxmemory-policy": "allkeys-lru"}. Applied live where the
+   * engine allows, and saved in the node's configuration either way, so the node keeps them
+   * across restarts; a later StartDataNode with the same full configuration changes nothing.
+   * At least one parameter or one label is required.
    */
   'engineParams': ({[key: string]: string});
+  /**
+   * Labels to set on the node once the parameters were applied (same rules as
+   * StartDataNodeRequest.labels). Each label given is set; the node's other labels stay.
+   */
+  'labels': ({[key: string]: string});
 }

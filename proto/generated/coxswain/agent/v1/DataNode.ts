@@ -57,9 +57,39 @@ export interface DataNode {
    */
   'dataDirUsage'?: (_coxswain_agent_v1_DiskUsage | null);
   /**
-   * Engine-specific observations, e.g. {"cluster_state": "ok"}.
+   * Engine-specific observations, keyed by name. Redis/Valkey report, for a node that
+   * answers (none of them when it does not):
+   * cluster_state      "ok" or "fail" (CLUSTER INFO).
+   * running_version    the server's own version, e.g. "7.0.15".
+   * known_nodes        how many nodes this node knows, itself included and handshake
+   * entries not (CLUSTER NODES); "1" until it joined a cluster.
+   * topology_digest    16 hex digits: a SHA-256 prefix of this node's normalised view of
+   * the cluster, one line per known node sorted by node id: its id,
+   * "primary" or "replica", its primary's id ("-" for a primary), its
+   * slot ranges, and "fail" when this node flags it as failed. Left
+   * out on purpose: addresses, link state, epochs, ping and pong times,
+   * handshake entries, half-moved slot markers and the "fail?" (pfail)
+   * flag — a node's private suspicion that comes and goes with a slow
+   * reply, whereas "fail" is the cluster's agreed verdict. Nodes whose
+   * digests are equal agree on membership, roles, primaries, slot
+   * ownership and failed nodes: the leader compares the digests of all
+   * up nodes to tell "all nodes agree".
+   * open_slots         how many slots this node has half-moved (migrating or importing);
+   * "0" normally, more after an interrupted MoveData (repeat it).
+   * master_link_status replicas only: "up" or "down" (INFO replication).
+   * in_sync            replicas only: "yes" when the link to the primary is up and no
+   * (full) sync is in progress, else "no".
+   * pending_restart    parameters ConfigureDataNode saved that take effect only at the
+   * node's next start, comma-separated; absent when there are none.
+   * Computed from one CLUSTER NODES, one CLUSTER INFO and one INFO replication per node,
+   * sent together: GetState stays cheap enough to be called every second.
    */
   'engineParams'?: ({[key: string]: string});
+  /**
+   * The labels the leader attached (StartDataNode, ConfigureDataNode), e.g.
+   * {"coxswain.io/running-since": "3"}; the agent's internal labels are not shown.
+   */
+  'labels'?: ({[key: string]: string});
 }
 
 /**
@@ -115,7 +145,37 @@ export interface DataNode__Output {
    */
   'dataDirUsage': (_coxswain_agent_v1_DiskUsage__Output | null);
   /**
-   * Engine-specific observations, e.g. {"cluster_state": "ok"}.
+   * Engine-specific observations, keyed by name. Redis/Valkey report, for a node that
+   * answers (none of them when it does not):
+   * cluster_state      "ok" or "fail" (CLUSTER INFO).
+   * running_version    the server's own version, e.g. "7.0.15".
+   * known_nodes        how many nodes this node knows, itself included and handshake
+   * entries not (CLUSTER NODES); "1" until it joined a cluster.
+   * topology_digest    16 hex digits: a SHA-256 prefix of this node's normalised view of
+   * the cluster, one line per known node sorted by node id: its id,
+   * "primary" or "replica", its primary's id ("-" for a primary), its
+   * slot ranges, and "fail" when this node flags it as failed. Left
+   * out on purpose: addresses, link state, epochs, ping and pong times,
+   * handshake entries, half-moved slot markers and the "fail?" (pfail)
+   * flag — a node's private suspicion that comes and goes with a slow
+   * reply, whereas "fail" is the cluster's agreed verdict. Nodes whose
+   * digests are equal agree on membership, roles, primaries, slot
+   * ownership and failed nodes: the leader compares the digests of all
+   * up nodes to tell "all nodes agree".
+   * open_slots         how many slots this node has half-moved (migrating or importing);
+   * "0" normally, more after an interrupted MoveData (repeat it).
+   * master_link_status replicas only: "up" or "down" (INFO replication).
+   * in_sync            replicas only: "yes" when the link to the primary is up and no
+   * (full) sync is in progress, else "no".
+   * pending_restart    parameters ConfigureDataNode saved that take effect only at the
+   * node's next start, comma-separated; absent when there are none.
+   * Computed from one CLUSTER NODES, one CLUSTER INFO and one INFO replication per node,
+   * sent together: GetState stays cheap enough to be called every second.
    */
   'engineParams': ({[key: string]: string});
+  /**
+   * The labels the leader attached (StartDataNode, ConfigureDataNode), e.g.
+   * {"coxswain.io/running-since": "3"}; the agent's internal labels are not shown.
+   */
+  'labels': ({[key: string]: string});
 }

@@ -30,7 +30,13 @@ export interface JoinNodeRequest {
    */
   'replicaOf'?: (_coxswain_agent_v1_NodeAddress | null);
   /**
-   * Redis, founding a cluster that holds no data yet: slots to assign to this primary right away.
+   * Redis: slots to assign to this primary right away, for a cluster that holds no data in
+   * them yet. Without cluster_member the node founds a new cluster with them; with it, it
+   * joins the member's cluster and claims them, which is allowed only for slots no node of
+   * that cluster serves (FAILED_PRECONDITION naming the owner otherwise; slots already this
+   * node's change nothing). The leader founds N primaries as: the first JoinNode without
+   * cluster_member and with its share, then the others with cluster_member = the first and
+   * their shares, in parallel. Data in slots that are served moves with MoveData.
    */
   'assignSlots'?: (_coxswain_agent_v1_SlotRange)[];
 }
@@ -60,7 +66,13 @@ export interface JoinNodeRequest__Output {
    */
   'replicaOf': (_coxswain_agent_v1_NodeAddress__Output | null);
   /**
-   * Redis, founding a cluster that holds no data yet: slots to assign to this primary right away.
+   * Redis: slots to assign to this primary right away, for a cluster that holds no data in
+   * them yet. Without cluster_member the node founds a new cluster with them; with it, it
+   * joins the member's cluster and claims them, which is allowed only for slots no node of
+   * that cluster serves (FAILED_PRECONDITION naming the owner otherwise; slots already this
+   * node's change nothing). The leader founds N primaries as: the first JoinNode without
+   * cluster_member and with its share, then the others with cluster_member = the first and
+   * their shares, in parallel. Data in slots that are served moves with MoveData.
    */
   'assignSlots': (_coxswain_agent_v1_SlotRange__Output)[];
 }

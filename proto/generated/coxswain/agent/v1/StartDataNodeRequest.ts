@@ -28,8 +28,19 @@ export interface StartDataNodeRequest {
   'nodeGroup'?: (number);
   /**
    * Engine parameters for the node's configuration; those Coxswain owns (port, data dir, cluster mode …) are refused.
+   * The whole configuration: a start renders exactly these (with Coxswain's own), replacing
+   * what an earlier start or ConfigureDataNode saved. A node that already runs with a
+   * different configuration is refused (ALREADY_EXISTS): stop it first.
    */
   'engineParams'?: ({[key: string]: string});
+  /**
+   * Labels the leader attaches to the node, kept in its record and reported on DataNode
+   * (e.g. "coxswain.io/running-since", "coxswain.io/config"). Starting an existing node
+   * replaces the labels it had with these; a node that already runs with other labels is
+   * refused (ALREADY_EXISTS): stop it first. Keys: 1 … 63 characters of [a-z0-9./-];
+   * values: at most 4096 characters; at most 32 labels (INVALID_ARGUMENT naming the label).
+   */
+  'labels'?: ({[key: string]: string});
 }
 
 /**
@@ -58,6 +69,17 @@ export interface StartDataNodeRequest__Output {
   'nodeGroup': (number);
   /**
    * Engine parameters for the node's configuration; those Coxswain owns (port, data dir, cluster mode …) are refused.
+   * The whole configuration: a start renders exactly these (with Coxswain's own), replacing
+   * what an earlier start or ConfigureDataNode saved. A node that already runs with a
+   * different configuration is refused (ALREADY_EXISTS): stop it first.
    */
   'engineParams': ({[key: string]: string});
+  /**
+   * Labels the leader attaches to the node, kept in its record and reported on DataNode
+   * (e.g. "coxswain.io/running-since", "coxswain.io/config"). Starting an existing node
+   * replaces the labels it had with these; a node that already runs with other labels is
+   * refused (ALREADY_EXISTS): stop it first. Keys: 1 … 63 characters of [a-z0-9./-];
+   * values: at most 4096 characters; at most 32 labels (INVALID_ARGUMENT naming the label).
+   */
+  'labels': ({[key: string]: string});
 }
