@@ -1,0 +1,119 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { exampleDesired } from '../../test/arbitraries/desired-state.ts';
+import type { Step } from '../model/step.ts';
+import { checkStepSafety } from './invariants.ts';
+import { clusterAt, downNode, nodeOf, vmOf } from './testing/test-cluster.ts';
+
+const d = exampleDesired();
+const stop = (id: string): Step => ({ kind: 'stopDataNode', vmId: id, nodeId: id });
+const remove = (id: string): Step => ({ kind: 'removeNode', vmId: id, nodeId: id });
+const check = (batch: Step[], desired = d, c = clusterAt(d)): string[] => checkStepSafety(desired, c, batch);
+
+test('a safe batch passes: one replica per group, groups in parallel', () => {
+  assert.deepEqual(check([stop('vm-2'), stop('vm-4'), stop('vm-6')]), []);
+  assert.deepEqual(check([]), []);
+});
+
+test('invariant 1: the last up node of a group that holds data', () => {
+  const c = clusterAt(d);
+  downNode(c, 'vm-2');
+  assert.deepEqual(check([{ kind: 'failover', vmId: 'vm-2', nodeId: 'vm-2' }], d, c).length, 1);
+  const out = check([stop('vm-1')], d, c);
+  assert.ok(out.includes('ng0 holds data and this batch takes down its last up node'), out.join('\n'));
+});
+
+test('invariant 1: two nodes of one group down at once during rolling work', () => {
+  const three = exampleDesired({ replicationFactor: 3 });
+  const out = check([stop('vm-2'), stop('vm-3')], three, clusterAt(three));
+  assert.ok(out.some((v) => v.includes('ng0 would have 2 nodes down at once')), out.join('\n'));
+  const c = clusterAt(three);
+  downNode(c, 'vm-3');
+  assert.ok(check([stop('vm-2')], three, c).some((v) => v.includes('2 nodes down at once')), 'a crashed node counts');
+});
+
+test('invariant 2: a primary stopped while its group has another up node; running false: replicas first', () => {
+  const out = check([stop('vm-1')]);
+  assert.ok(out.some((v) => v.includes('it is the primary of ng0 while vm-2 is up: fail over first')), out.join('\n'));
+  const off = { ...d, running: false };
+  assert.deepEqual(check([stop('vm-1'), stop('vm-2')], off), []);
+  assert.ok(check([stop('vm-1')], off).some((v) => v.includes('replica vm-2 still runs: stop replicas first')));
+});
+
+test('invariant 2: failover only to a healthy replica, never newer than another replica', () => {
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-2').inSync = false;
+  assert.ok(check([{ kind: 'failover', vmId: 'vm-2', nodeId: 'vm-2' }], d, c).some((v) => v.includes('not a healthy replica')));
+  const three = exampleDesired({ replicationFactor: 3 });
+  const c3 = clusterAt(three);
+  nodeOf(c3, 'vm-2').version = '8.0';
+  const out = check([{ kind: 'failover', vmId: 'vm-2', nodeId: 'vm-2' }], { ...three, version: '8.0' }, c3);
+  assert.ok(out.some((v) => v.includes('runs an older version than vm-2')), out.join('\n'));
+});
+
+test('invariant 3: removing a node or VM of a group that still serves slots', () => {
+  const two = { ...d, nodeGroups: 2 };
+  const out = check([remove('vm-6')], two);
+  assert.ok(out.some((v) => v.includes('ng2 is going away but still serves 5461 slots')), out.join('\n'));
+  assert.ok(check([remove('vm-5')], two).some((v) => v.includes('vm-5 still serves 5461 slots')));
+  assert.ok(check([{ kind: 'deleteVm', vmId: 'vm-6' }], two).some((v) => v.includes('still has data node vm-6')));
+  const c = clusterAt(d);
+  Object.assign(vmOf(c, 'vm-6'), { agentUp: false, dataNodes: [] });
+  assert.ok(check([{ kind: 'deleteVm', vmId: 'vm-6' }], two, c).some((v) => v.includes('does not answer')));
+});
+
+test('a removal that leaves fewer healthy nodes than min(replicationFactor, healthy now)', () => {
+  const three = exampleDesired({ replicationFactor: 3 });
+  const c = clusterAt(three);
+  nodeOf(c, 'vm-2').inSync = false;
+  const out = check([remove('vm-3')], { ...three, replicationFactor: 2 }, c);
+  assert.ok(out.some((v) => v.includes('ng0 would keep 1 healthy nodes')), out.join('\n'));
+});
+
+test('invariant 4: the backup restoreFromBackup names is never deleted', () => {
+  const r = { id: 'origin', sink: { type: 'local' as const, path: 'r' } };
+  const out = check([{ kind: 'deleteBackup', vmId: 'vm-1', backupId: 'origin', sink: r.sink }], { ...d, restoreFromBackup: r });
+  assert.ok(out.some((v) => v.includes('restoreFromBackup names backup "origin"')));
+});
+
+test('one step per VM, one slot move per source and target, one disruptive step per group', () => {
+  assert.ok(check([stop('vm-2'), { kind: 'ensureVersion', vmId: 'vm-2', version: '8.0' }]).some((v) => v.startsWith('2 steps act on vm-2')));
+  const moves: Step[] = [
+    { kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slotCount: 10 },
+    { kind: 'moveData', vmId: 'vm-5', fromId: 'vm-5', toId: 'vm-3', slotCount: 10 },
+  ];
+  assert.ok(check(moves).some((v) => v.includes('a second slot move into vm-3')));
+  const mixed: Step[] = [{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slotCount: 10 }, { kind: 'failover', vmId: 'vm-4', nodeId: 'vm-4' }];
+  assert.ok(check(mixed).some((v) => v.startsWith('ng1 gets 2 disruptive steps at once')));
+});
+
+test('topology changes need agreement; no second cluster; no slots claimed in a cluster with data', () => {
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-4').topologyDigest = 'other';
+  assert.ok(check([{ kind: 'joinReplica', vmId: 'vm-2', nodeId: 'vm-2', primaryId: 'vm-1' }], d, c).some((v) => v.includes('do not agree')));
+  const fresh = clusterAt(d);
+  Object.assign(nodeOf(fresh, 'vm-6'), { role: 'none', primaryId: undefined, inSync: false });
+  const found: Step = { kind: 'joinPrimary', vmId: 'vm-6', nodeId: 'vm-6', via: undefined, slots: [] };
+  assert.ok(check([found], d, fresh).some((v) => v.includes('founds a second cluster')));
+  const claim: Step = { kind: 'joinPrimary', vmId: 'vm-6', nodeId: 'vm-6', via: 'vm-1', slots: [{ start: 0, end: 1 }] };
+  const out = check([claim], d, fresh);
+  assert.ok(out.some((v) => v.includes('claims slots in a cluster that holds data')));
+  assert.ok(out.some((v) => v.includes('claims slots another primary serves')));
+});
+
+test('a node starts only on a version its VM has, and never upgrades into a primary over older replicas', () => {
+  const start: Step = { kind: 'startDataNode', vmId: 'vm-1', nodeId: 'vm-1', nodeGroup: 0, version: '8.0', config: {}, runningSince: 1 };
+  const c = clusterAt(d);
+  downNode(c, 'vm-1');
+  const out = check([start], { ...d, version: '8.0' }, c);
+  assert.ok(out.some((v) => v.includes('vm-1 does not have version 8.0')));
+  assert.ok(out.some((v) => v.includes('may come back as the primary of ng0 on 8.0 while replica vm-2 runs 7.0')));
+});
+
+test('restore only into a cluster that never held data, and alone', () => {
+  const r: Step = { kind: 'restoreBackup', vmId: 'vm-1', backupId: 'b', sink: { type: 'local', path: 'p' }, nodeIds: ['vm-1'] };
+  assert.ok(check([r]).some((v) => v.includes('already held data')));
+  const fresh = clusterAt(d, { formed: false });
+  assert.deepEqual(check([r], d, fresh), []);
+  assert.ok(check([r, { kind: 'joinReplica', vmId: 'vm-2', nodeId: 'vm-2', primaryId: 'vm-1' }], d, fresh).some((v) => v.includes('a restore runs alone')));
+});

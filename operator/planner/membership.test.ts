@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { exampleDesired } from '../../test/arbitraries/desired-state.ts';
+import { plan } from './plan.ts';
+import { clusterAt, lines, nodeOf } from './testing/test-cluster.ts';
+
+const d = exampleDesired();
+
+test('a replica that follows another group\'s primary is re-pointed to its own', () => {
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-4').primaryId = 'vm-1';
+  assert.deepEqual(lines(plan(d, c)), ['make vm-4 a replica of vm-3']);
+});
+
+test('a replica whose primary is not known yet is waited for, not re-pointed', () => {
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-4').primaryId = undefined;
+  const p = plan(d, c);
+  assert.deepEqual(p.next, []);
+  assert.deepEqual(p.waiting, ['replicas whose primary is not known yet: vm-4']);
+});
+
+test('an empty second primary in a group becomes a replica of the one that serves the slots', () => {
+  const c = clusterAt(d);
+  Object.assign(nodeOf(c, 'vm-6'), { role: 'primary', primaryId: undefined, inSync: false });
+  assert.deepEqual(lines(plan(d, c)), ['make vm-6 a replica of vm-5']);
+});
+
+test('a second primary that serves slots in the same group: its slots move to the group\'s primary first', () => {
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-5').slots = [{ start: 10923, end: 15000 }];
+  Object.assign(nodeOf(c, 'vm-6'), { role: 'primary', primaryId: undefined, inSync: false, slots: [{ start: 15001, end: 16383 }] });
+  assert.deepEqual(lines(plan(d, c)), ['move all slots from vm-6 to vm-5']);
+});
+
+test('a group with no primary whose nodes all replicate other groups: one node is reset to become its primary', () => {
+  const c = clusterAt(d);
+  // ng2 served no slot: its (empty) primary vm-5 is gone, vm-6 replicates ng0's primary.
+  c.vms = c.vms.filter((v) => v.id !== 'vm-5');
+  nodeOf(c, 'vm-1').slots = [{ start: 0, end: 5461 }, { start: 10923, end: 16383 }];
+  nodeOf(c, 'vm-6').primaryId = 'vm-1';
+  const p = plan(d, c);
+  assert.ok(lines(p).includes('remove data node vm-6 from the cluster'), lines(p).join('\n'));
+  assert.match(p.next.find((s) => s.step.kind === 'removeNode')?.why ?? '', /ng2 has no primary and its nodes replicate other node groups/);
+});

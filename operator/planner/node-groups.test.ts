@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { exampleDesired } from '../../test/arbitraries/desired-state.ts';
+import { plan } from './plan.ts';
+import { converge } from './testing/converge.ts';
+import { Model } from './testing/model.ts';
+import { clusterAt, downNode, lines, nodeOf, stepsOf, vmOf } from './testing/test-cluster.ts';
+import type { ObservedCluster } from '../model/observed.ts';
+
+const d = exampleDesired();
+
+/** ng3 added to a 3×2 cluster: its two nodes up but not joined. */
+function withNewGroup(): ObservedCluster {
+  const c = clusterAt(d);
+  for (const [id, zone] of [['vm-7', 'zone-a'], ['vm-8', 'zone-b']] as const) {
+    const vm = structuredClone(vmOf(c, 'vm-2'));
+    Object.assign(vm, { id, zone, nodeGroup: 3 });
+    Object.assign(vm.dataNodes[0]!, { id, vmId: id, nodeGroup: 3, role: 'none', primaryId: undefined, inSync: false, topologyDigest: `alone-${id}` });
+    c.vms.push(vm);
+  }
+  return c;
+}
+
+test('a new group: its first node joins as a primary without slots, via an existing primary', () => {
+  const p = plan({ ...d, nodeGroups: 4 }, withNewGroup());
+  assert.deepEqual(lines(p), ['join vm-7 as a primary via vm-1']);
+  assert.deepEqual(stepsOf(p, 'joinPrimary')[0]?.slots, []);
+});
+
+test('slots move into a new group only once its replicas are in sync; one move per source and target', () => {
+  const c = withNewGroup();
+  Object.assign(nodeOf(c, 'vm-7'), { role: 'primary', topologyDigest: 'topology-1' });
+  Object.assign(nodeOf(c, 'vm-8'), { role: 'replica', primaryId: 'vm-7', inSync: false, topologyDigest: 'topology-1' });
+  const to = { ...d, nodeGroups: 4 };
+  assert.deepEqual(stepsOf(plan(to, c), 'moveData'), []);
+  nodeOf(c, 'vm-8').inSync = true;
+  const moves = stepsOf(plan(to, c), 'moveData');
+  assert.deepEqual(moves, [{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-7', slotCount: 1366 }]);
+});
+
+test('scale in: the group going away moves its slots to the groups with the biggest deficit, "all" last', () => {
+  const to = { ...d, id: 6, nodeGroups: 2 };
+  const c = clusterAt(d);
+  const first = stepsOf(plan(to, c), 'moveData');
+  assert.deepEqual(first, [{ kind: 'moveData', vmId: 'vm-5', fromId: 'vm-5', toId: 'vm-3', slotCount: 2731 }]);
+  // vm-5 now serves 10923-13652 (2730 slots), vm-3 5462-10922 + 13653-16383.
+  nodeOf(c, 'vm-5').slots = [{ start: 10923, end: 13652 }];
+  nodeOf(c, 'vm-3').slots = [{ start: 5462, end: 10922 }, { start: 13653, end: 16383 }];
+  assert.deepEqual(stepsOf(plan(to, c), 'moveData'), [{ kind: 'moveData', vmId: 'vm-5', fromId: 'vm-5', toId: 'vm-1', slotCount: 'all' }]);
+});
+
+test('invariant 3: no node of a group going away is removed while its primary serves slots', () => {
+  const to = { ...d, id: 6, nodeGroups: 2 };
+  const p = plan(to, clusterAt(d));
+  assert.deepEqual(stepsOf(p, 'removeNode'), []);
+  assert.deepEqual(stepsOf(p, 'deleteVm'), []);
+});
+
+test('a drained group: replicas first, then the primary, then the VMs', () => {
+  const to = { ...d, id: 6, nodeGroups: 2 };
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-5').slots = [];
+  nodeOf(c, 'vm-1').slots = [{ start: 0, end: 8191 }];
+  nodeOf(c, 'vm-3').slots = [{ start: 8192, end: 16383 }];
+  assert.deepEqual(lines(plan(to, c)), ['remove data node vm-6 from the cluster']);
+  vmOf(c, 'vm-6').dataNodes = [];
+  assert.deepEqual(lines(plan(to, c)), ['delete VM vm-6', 'remove data node vm-5 from the cluster']);
+});
+
+test('a drained group with a node down waits for it (its slots cannot be seen)', () => {
+  const to = { ...d, id: 6, nodeGroups: 2 };
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-5').slots = [];
+  nodeOf(c, 'vm-1').slots = [{ start: 0, end: 8191 }];
+  nodeOf(c, 'vm-3').slots = [{ start: 8192, end: 16383 }];
+  downNode(c, 'vm-5');
+  const p = plan(to, c);
+  assert.deepEqual(lines(p), ['start data node vm-5 (version 7.0, node group 2, runningSince 1)']);
+});
+
+test('balanced means within ±1 of 16384/n: 5462/5461/5461 and 5461/5462/5461 need no move', () => {
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-1').slots = [{ start: 0, end: 5460 }];
+  nodeOf(c, 'vm-3').slots = [{ start: 5461, end: 10922 }];
+  assert.equal(plan(d, c).done, true);
+  nodeOf(c, 'vm-1').slots = [{ start: 0, end: 5459 }];
+  nodeOf(c, 'vm-3').slots = [{ start: 5460, end: 10922 }];
+  assert.deepEqual(stepsOf(plan(d, c), 'moveData'), [{ kind: 'moveData', vmId: 'vm-3', fromId: 'vm-3', toId: 'vm-1', slotCount: 2 }]);
+});
+
+test('topology changes wait until the members agree; other steps do not', () => {
+  const to = { ...d, id: 6, nodeGroups: 2, agentRunningSince: 1 };
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-4').topologyDigest = 'older-view';
+  downNode(c, 'vm-2');
+  const p = plan(to, c);
+  assert.deepEqual(lines(p), ['start data node vm-2 (version 7.0, node group 0, runningSince 1)']);
+  assert.ok(p.waiting.includes('the nodes do not agree on the topology yet'));
+});
+
+test('scale out and in converge (model)', () => {
+  const m = Model.from(clusterAt(d));
+  const out = converge({ ...d, id: 6, nodeGroups: 5 }, m);
+  const inn = converge({ ...d, id: 7, nodeGroups: 1 }, m);
+  assert.ok(out.rounds <= 12, `scale out took ${out.rounds} rounds`);
+  assert.ok(inn.rounds <= 12, `scale in took ${inn.rounds} rounds`);
+});

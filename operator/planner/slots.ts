@@ -1,0 +1,72 @@
+// Hash-slot arithmetic for Redis Cluster: each node group's share of the 16384 slots
+// (contiguous ranges, as equal as possible, the first groups take the remainder), which
+// slots nobody serves, and whether the groups are balanced. Shares are counts for
+// rebalancing (MoveData picks the slots) and ranges only when a new cluster is formed.
+import { REDIS_SLOTS, type SlotRange } from '../model/observed.ts';
+
+/** How many slots node group `g` of `n` should serve. */
+export function shareCount(g: number, n: number): number {
+  if (g < 0 || g >= n) return 0;
+  const base = Math.floor(REDIS_SLOTS / n);
+  return base + (g < REDIS_SLOTS % n ? 1 : 0);
+}
+
+/** The contiguous range node group `g` of `n` is given when the cluster is formed; undefined when it gets none (n > 16384). */
+export function shareRange(g: number, n: number): SlotRange | undefined {
+  const count = shareCount(g, n);
+  if (count === 0) return undefined;
+  const base = Math.floor(REDIS_SLOTS / n);
+  const start = g * base + Math.min(g, REDIS_SLOTS % n);
+  return { start, end: start + count - 1 };
+}
+
+/**
+ * Balanced as the brief defines it: every kept group within ±1 of 16384/n, and every
+ * group that is going away (index ≥ n) empty.
+ */
+export function isBalanced(slotsByGroup: ReadonlyMap<number, number>, n: number): boolean {
+  for (const [g, slots] of slotsByGroup) {
+    if (g >= n) {
+      if (slots > 0) return false;
+    } else if (Math.abs(slots * n - REDIS_SLOTS) > n) {
+      return false;
+    }
+  }
+  for (let g = 0; g < n; g++) if (!slotsByGroup.has(g) && Math.abs(0 * n - REDIS_SLOTS) > n) return false;
+  return true;
+}
+
+/** Marks the slots of `ranges` in `owned` (one byte per slot). */
+export function markRanges(owned: Uint8Array, ranges: readonly SlotRange[]): void {
+  for (const r of ranges) {
+    const start = Math.max(0, r.start);
+    const end = Math.min(REDIS_SLOTS - 1, r.end);
+    if (end >= start) owned.fill(1, start, end + 1);
+  }
+}
+
+/** The ranges of `within` whose slots are not marked in `owned`. */
+export function unownedRanges(owned: Uint8Array, within: SlotRange): SlotRange[] {
+  const out: SlotRange[] = [];
+  let start = -1;
+  for (let s = within.start; s <= within.end; s++) {
+    if (owned[s] === 0) {
+      if (start < 0) start = s;
+    } else if (start >= 0) {
+      out.push({ start, end: s - 1 });
+      start = -1;
+    }
+  }
+  if (start >= 0) out.push({ start, end: within.end });
+  return out;
+}
+
+/** Number of slots in `ranges`. */
+export function rangesSize(ranges: readonly SlotRange[]): number {
+  return ranges.reduce((sum, r) => sum + (r.end - r.start + 1), 0);
+}
+
+/** "0-5460", "5461", "0-99, 200-299": ranges for a message. */
+export function rangesText(ranges: readonly SlotRange[]): string {
+  return ranges.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(', ');
+}
