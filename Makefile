@@ -9,7 +9,7 @@ TEST_FILES = $(shell find operator agent proto desired-state test -name '*.test.
 .PHONY: help deps engines demo test typecheck lint unit generate proto
 
 help:
-	@echo "make demo   - the main job (for now: a tour of the desired-state API with the real commands)"
+	@echo "make demo   - the main job: a local Redis Cluster brought up, scaled, upgraded, backed up and stopped by Coxswain"
 	@echo "make test   - type check, lint and run every test"
 	@echo "make generate - regenerate TypeScript types from the JSON Schema"
 	@echo "make proto    - regenerate TypeScript types from the gRPC contract"
@@ -37,8 +37,11 @@ unit: deps engines
 
 test: typecheck lint unit
 
+# A local 3 × 2 Redis cluster run by the leader, following edits of its desired-state
+# file (operator/demo/demo.sh); leaves no process behind. Ports from 7001 (data) and 7101
+# (agents), or COXSWAIN_DATA_PORT_BASE / COXSWAIN_AGENT_PORT_BASE.
 demo: deps engines
-	bash operator/demo/tour.sh
+	bash operator/demo/demo.sh
 
 generate: deps
 	$(BIN)/json2ts -i desired-state/desired-state.schema.json --maxItems -1 --additionalProperties false \

@@ -4,14 +4,33 @@
 import { readFileSync } from 'node:fs';
 import { agentCommand } from './agent-command.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Command } from './command.ts';
+import { downCommand } from './down-command.ts';
 import { diffCommand, historyCommand } from './history-command.ts';
+import { jobCommand, jobsCommand } from './jobs-command.ts';
 import { processOutput, type Output } from './output.ts';
+import { planCommand } from './plan-command.ts';
+import { statusCommand } from './status-command.ts';
 import { submitCommand } from './submit-command.ts';
+import { upCommand } from './up-command.ts';
 import { UsageError } from './usage.ts';
 import { validateCommand } from './validate-command.ts';
+import { waitCommand } from './wait-command.ts';
 import { closest } from '../../desired-state/suggest.ts';
 
-export const COMMANDS: readonly Command[] = [validateCommand, submitCommand, historyCommand, diffCommand, agentCommand];
+export const COMMANDS: readonly Command[] = [
+  upCommand,
+  statusCommand,
+  waitCommand,
+  planCommand,
+  jobsCommand,
+  jobCommand,
+  downCommand,
+  validateCommand,
+  submitCommand,
+  historyCommand,
+  diffCommand,
+  agentCommand,
+];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,0 +1,75 @@
+// `coxswain down` with no leader running (it was stopped with Ctrl-C, or crashed): the
+// agents and data nodes are stopped directly with the VM provider of the state
+// directory. The command acts as a short-lived leader: it takes the lock (so no leader
+// starts meanwhile) and the next fencing epoch (so an agent still serving an older
+// leader's call obeys this one), then asks the provider to stop everything.
+import { access, readdir } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { DesiredStateHistory } from '../../desired-state/history.ts';
+import type { VmProvider } from '../ports/vm-provider.ts';
+import { nextEpoch } from './epoch.ts';
+import { acquireLeaderLock } from './lock.ts';
+import { createLeaderLogger } from './logger.ts';
+import { backupSinkDirs, purgeStateDir, removeIfEmpty, type PurgeResult } from './purge.ts';
+import { readSecret } from './secret.ts';
+import { stateLayout, type StateLayout } from './state-layout.ts';
+
+export interface ProviderContext {
+  layout: StateLayout;
+  epoch: number;
+  secret: string;
+  logger: Logger;
+}
+
+export type ProviderFactory = (context: ProviderContext) => Promise<VmProvider>;
+
+export type OfflineDownResult =
+  /** The state directory holds no cluster. */
+  | { kind: 'nothing' }
+  | { kind: 'stopped'; purged: PurgeResult | undefined };
+
+export interface OfflineDownOptions {
+  stateDir: string;
+  purge: boolean;
+  provider: ProviderFactory;
+  /** @default pino to <stateDir>/leader.log */
+  logger?: Logger;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+export async function shutdownWithoutLeader(options: OfflineDownOptions): Promise<OfflineDownResult> {
+  const layout = stateLayout(options.stateDir);
+  if (!(await exists(layout.stateDir)) || (await readdir(layout.stateDir)).length === 0) return { kind: 'nothing' };
+  const hasVms = await exists(layout.vmsDir);
+  const lock = await acquireLeaderLock(layout.pidFile, { stateDir: layout.stateDir });
+  const logger = (options.logger ?? createLeaderLogger(layout.logFile)).child({ command: 'down' });
+  let purged: PurgeResult | undefined;
+  try {
+    if (hasVms) {
+      const epoch = await nextEpoch(layout.epochFile);
+      const secret = await readSecret(layout.secretFile, logger);
+      const provider = await options.provider({ layout, epoch, secret, logger });
+      try {
+        logger.info({ epoch, purge: options.purge }, 'Stopping every agent and data node without a leader (coxswain down)');
+        await provider.shutdown({ dataNodes: true, purge: options.purge });
+        logger.info('Stopped every agent and data node');
+      } finally {
+        await provider.close();
+      }
+    }
+    if (options.purge) {
+      const backupDirs = backupSinkDirs(new DesiredStateHistory(layout.stateDir), layout.stateDir);
+      purged = await purgeStateDir(layout, { backupDirs, files: [layout.pidFile] });
+    }
+  } finally {
+    await lock.release();
+  }
+  if (options.purge) await removeIfEmpty(layout.stateDir);
+  return { kind: 'stopped', purged };
+}
