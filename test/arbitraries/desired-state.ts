@@ -346,3 +346,31 @@ export function exampleDesired(overrides: Partial<Desired> = {}): Desired {
     ...overrides,
   };
 }
+
+// ───────────────────────────── bounded, for simulation ─────────────────────────────
+
+export interface SimSizeOptions {
+  /** Node groups at most (the simulated world runs every VM of every scenario). @default 4 */
+  maxNodeGroups?: number;
+}
+
+/** `nodeGroups` folded into 1 … max; every other field as drawn (a fold keeps a state valid: nothing else depends on it). */
+function foldNodeGroups(d: Desired, max: number): Desired {
+  return d.nodeGroups <= max ? d : { ...d, nodeGroups: 1 + ((d.nodeGroups - 1) % max) };
+}
+
+/** A valid desired state small enough to simulate thousands of times a minute: arbDesired() with at most `maxNodeGroups` node groups. */
+export function arbSimDesired(opts: SimSizeOptions = {}): fc.Arbitrary<Desired> {
+  const max = opts.maxNodeGroups ?? 4;
+  return arbDesired().map((d) => foldNodeGroups(d, max));
+}
+
+/**
+ * A successor of `prev` (arbNextDesired) with at most `maxNodeGroups` node groups. Folding
+ * keeps it valid: where a rule pins nodeGroups (a stopped cluster that ran), it equals
+ * prev's, which is within the bound already.
+ */
+export function arbSimNextDesired(prev: Desired, opts: NextOptions & SimSizeOptions = {}): fc.Arbitrary<Desired> {
+  const max = opts.maxNodeGroups ?? 4;
+  return arbNextDesired(prev, opts.everRan === undefined ? {} : { everRan: opts.everRan }).map((d) => foldNodeGroups(d, max));
+}

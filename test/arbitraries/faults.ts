@@ -1,0 +1,165 @@
+// Faults for the generative state tests, as plain data (JSON in a regression file,
+// never fast-check internals), and the fast-check arbitraries that draw them.
+//
+// A fault names WHEN by the ordinal of a call the leader makes ("the 7th mutating agent
+// call", "after the 12th"), not by wall time or by a generator's seed, so a saved
+// scenario replays the same faults after the generators or the reconciler's timing
+// change. A trigger that a run never reaches fires once the run is at rest, so every
+// fault of a scenario happens.
+import fc from 'fast-check';
+
+/** Objects with the ordinary prototype, as JSON.parse makes them (deepStrictEqual compares prototypes). */
+const PLAIN = { noNullPrototype: true } as const;
+
+/** Errors a call can be made to fail with: the first four are transient (retried), the rest terminal. */
+export const CALL_ERRORS = ['unavailable', 'deadline-exceeded', 'resource-exhausted', 'aborted', 'internal', 'failed-precondition', 'unknown'] as const;
+export type CallError = (typeof CALL_ERRORS)[number];
+
+/** `times` of a call fault that never ends. */
+export const PERMANENT = 1_000_000;
+
+export const TRANSIENT_CALL_ERRORS: readonly CallError[] = ['unavailable', 'deadline-exceeded', 'resource-exhausted', 'aborted'];
+
+export type Fault =
+  /**
+   * The `call`-th mutating agent call (1-based, over the whole scenario) fails before it
+   * has any effect, and so do the next `times - 1` attempts with the same idempotency
+   * key — or, when `sticky`, the next calls of the same method to the same VM whatever
+   * their key (a fault that outlasts a job, and can outlast the retry budget).
+   */
+  | { kind: 'call-fails'; call: number; error: CallError; times: number; sticky: boolean }
+  /** The `call`-th mutating call times out: the caller gets DEADLINE_EXCEEDED; the effect happened (`effect`) or not. */
+  | { kind: 'call-times-out'; call: number; effect: boolean }
+  /** The `call`-th mutating call is delivered twice: a copy with the same key arrives `delayMs` later. */
+  | { kind: 'call-duplicated'; call: number; delayMs: number }
+  /** The `call`-th mutating call takes `ms` longer (past its deadline it times out, and the agent drops it). */
+  | { kind: 'call-slow'; call: number; ms: number }
+  /** The `read`-th GetState fails with UNAVAILABLE: that agent looks down in that observation. */
+  | { kind: 'read-fails'; read: number }
+  /** The `call`-th VM provider call (create, delete, restartAgent) fails with a transient or terminal error, before or after its effect. */
+  | { kind: 'provider-fails'; call: number; transient: boolean; effect: boolean }
+  /**
+   * `delayMs` after the `afterCall`-th mutating call starts (0: the scenario's start), a
+   * process dies on VM number `vm` (of the VMs existing then, sorted by id, modulo their
+   * count): its data node, its agent, or the whole VM (both; the disk survives).
+   */
+  | { kind: 'crash'; what: 'node' | 'agent' | 'vm'; afterCall: number; delayMs: number; vm: number }
+  /**
+   * `delayMs` after the `afterCall`-th mutating call starts, a new leader starts with the
+   * next epoch from what the old one persisted (history, journal, facts); the old one
+   * keeps running for `zombieMs` (it must be fenced off), then stops.
+   */
+  | { kind: 'leader-restart'; afterCall: number; delayMs: number; zombieMs: number };
+
+export type FaultKind = Fault['kind'];
+
+export interface FaultOptions {
+  /** Faults per scenario at most. @default 4 */
+  maxFaults?: number;
+  /** Highest call ordinal a fault is placed at. @default 80 */
+  maxCall?: number;
+  /** Fault kinds to draw from. @default every kind */
+  kinds?: readonly FaultKind[];
+}
+
+const ALL_KINDS: readonly FaultKind[] = ['call-fails', 'call-times-out', 'call-duplicated', 'call-slow', 'read-fails', 'provider-fails', 'crash', 'leader-restart'];
+
+/** One fault of the given kinds. */
+export function arbFault(opts: FaultOptions = {}): fc.Arbitrary<Fault> {
+  const maxCall = opts.maxCall ?? 80;
+  const call = fc.integer({ min: 1, max: maxCall });
+  const kinds = new Set(opts.kinds ?? ALL_KINDS);
+  const arbs: fc.Arbitrary<Fault>[] = [];
+  if (kinds.has('call-fails')) {
+    arbs.push(
+      fc.record({
+        kind: fc.constant('call-fails' as const),
+        call,
+        error: fc.constantFrom(...CALL_ERRORS),
+        // Mostly short faults; sometimes one long enough to outlast the retry budget, or for good.
+        times: fc.oneof(
+          { weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }) },
+          { weight: 1, arbitrary: fc.integer({ min: 4, max: 40 }) },
+          { weight: 1, arbitrary: fc.constant(PERMANENT) },
+        ),
+        sticky: fc.boolean(),
+      }, PLAIN),
+    );
+  }
+  if (kinds.has('call-times-out')) arbs.push(fc.record({ kind: fc.constant('call-times-out' as const), call, effect: fc.boolean() }, PLAIN));
+  if (kinds.has('call-duplicated')) {
+    arbs.push(fc.record({ kind: fc.constant('call-duplicated' as const), call, delayMs: fc.integer({ min: 0, max: 10_000 }) }, PLAIN));
+  }
+  if (kinds.has('call-slow')) arbs.push(fc.record({ kind: fc.constant('call-slow' as const), call, ms: fc.integer({ min: 100, max: 120_000 }) }, PLAIN));
+  if (kinds.has('read-fails')) arbs.push(fc.record({ kind: fc.constant('read-fails' as const), read: fc.integer({ min: 1, max: maxCall * 4 }) }, PLAIN));
+  if (kinds.has('provider-fails')) {
+    arbs.push(
+      fc.record({
+        kind: fc.constant('provider-fails' as const),
+        call: fc.integer({ min: 1, max: Math.max(1, Math.ceil(maxCall / 4)) }),
+        transient: fc.boolean(),
+        effect: fc.boolean(),
+      }, PLAIN),
+    );
+  }
+  if (kinds.has('crash')) {
+    arbs.push(
+      fc.record({
+        kind: fc.constant('crash' as const),
+        what: fc.constantFrom('node' as const, 'agent' as const, 'vm' as const),
+        afterCall: fc.integer({ min: 0, max: maxCall }),
+        delayMs: fc.integer({ min: 0, max: 5000 }),
+        vm: fc.nat(31),
+      }, PLAIN),
+    );
+  }
+  if (kinds.has('leader-restart')) {
+    arbs.push(
+      fc.record({
+        kind: fc.constant('leader-restart' as const),
+        afterCall: fc.integer({ min: 0, max: maxCall }),
+        delayMs: fc.integer({ min: 0, max: 3000 }),
+        zombieMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 20_000 })),
+      }, PLAIN),
+    );
+  }
+  if (arbs.length === 0) throw new Error('test/arbitraries/faults: no fault kind to draw from');
+  return fc.oneof(...arbs);
+}
+
+/** A list of faults (often none: a scenario without faults checks the plain path). */
+export function arbFaults(opts: FaultOptions = {}): fc.Arbitrary<Fault[]> {
+  // Cross-shrinking lets a failing scenario lose all its faults when none matters.
+  return fc.oneof(
+    { withCrossShrink: true },
+    { weight: 1, arbitrary: fc.constant<Fault[]>([]) },
+    { weight: 3, arbitrary: fc.array(arbFault(opts), { minLength: 1, maxLength: opts.maxFaults ?? 4 }) },
+  );
+}
+
+/** Whether a fault can keep a step failing past the reconciler's retry budget (so ERROR_STATE is a fair end). */
+export function canExhaustRetries(f: Fault): boolean {
+  return f.kind === 'call-fails' && f.sticky && f.times >= 4;
+}
+
+/** A one-line description, for reports. */
+export function describeFault(f: Fault): string {
+  switch (f.kind) {
+    case 'call-fails':
+      return `mutating call #${f.call} fails with ${f.error} ×${f.times}${f.sticky ? ' (sticky: same method and VM)' : ' (same key)'}`;
+    case 'call-times-out':
+      return `mutating call #${f.call} times out ${f.effect ? 'after' : 'before'} its effect`;
+    case 'call-duplicated':
+      return `mutating call #${f.call} is delivered twice (copy ${f.delayMs} ms later)`;
+    case 'call-slow':
+      return `mutating call #${f.call} takes ${f.ms} ms longer`;
+    case 'read-fails':
+      return `GetState #${f.read} fails`;
+    case 'provider-fails':
+      return `provider call #${f.call} fails (${f.transient ? 'transient' : 'terminal'}, ${f.effect ? 'after' : 'before'} its effect)`;
+    case 'crash':
+      return `the ${f.what === 'vm' ? 'whole VM' : f.what === 'node' ? 'data node' : 'agent'} of VM #${f.vm} dies ${f.delayMs} ms after mutating call #${f.afterCall}`;
+    case 'leader-restart':
+      return `the leader restarts ${f.delayMs} ms after mutating call #${f.afterCall} (old one runs ${f.zombieMs} ms more)`;
+  }
+}

@@ -1,0 +1,126 @@
+// Turns a scenario's faults (data, test/arbitraries/faults.ts) into decisions about
+// individual calls while the scenario runs: which call fails and how, which times out,
+// which is delivered twice or is slow. Crashes and leader restarts are scheduled by the
+// scenario runner (they are not about one call).
+//
+// Every injected error says "(injected fault)" in its message, so the harness can tell
+// an ERROR_STATE the faults caused from one the leader caused by itself.
+import {
+  AbortedError,
+  DeadlineExceededError,
+  FailedPreconditionError,
+  InternalError,
+  ResourceExhaustedError,
+  UnavailableError,
+  UnknownError,
+  type AgentCallError,
+} from '../../proto/status.ts';
+import type { CallError, Fault } from '../arbitraries/faults.ts';
+
+export const INJECTED = '(injected fault)';
+
+export function injectedError(kind: CallError, what: string): AgentCallError {
+  const message = `${what} failed ${INJECTED}`;
+  switch (kind) {
+    case 'unavailable':
+      return new UnavailableError(message);
+    case 'deadline-exceeded':
+      return new DeadlineExceededError(message);
+    case 'resource-exhausted':
+      return new ResourceExhaustedError(message);
+    case 'aborted':
+      return new AbortedError(message);
+    case 'internal':
+      return new InternalError(message);
+    case 'failed-precondition':
+      return new FailedPreconditionError(message);
+    case 'unknown':
+      return new UnknownError(message);
+  }
+}
+
+/** What happens to one mutating call. */
+export interface CallDecision {
+  /** Fails before any effect. */
+  fail?: AgentCallError;
+  /** Times out; the effect happens or not. */
+  timeout?: { effect: boolean };
+  /** A copy is delivered this many ms later. */
+  duplicateAfterMs?: number;
+  /** Extra processing time. */
+  slowMs?: number;
+}
+
+interface Ongoing {
+  index: number;
+  left: number;
+  error: CallError;
+  method: string;
+  vmId: string;
+  key: string;
+  sticky: boolean;
+}
+
+export class FaultInjector {
+  readonly faults: readonly Fault[];
+  /** How often each fault (by index) took effect. */
+  readonly fired: number[];
+  #ongoing: Ongoing[] = [];
+
+  constructor(faults: readonly Fault[]) {
+    this.faults = faults;
+    this.fired = faults.map(() => 0);
+  }
+
+  /** The decision for the `ordinal`-th mutating call (1-based). */
+  mutatingCall(ordinal: number, method: string, vmId: string, key: string): CallDecision {
+    const d: CallDecision = {};
+    // Faults already under way: repeats with the same key, or (sticky) the same method on the same VM.
+    for (const o of this.#ongoing) {
+      if (o.left <= 0) continue;
+      const hit = o.sticky ? o.method === method && o.vmId === vmId : o.key === key;
+      if (hit && d.fail === undefined) {
+        o.left--;
+        this.fired[o.index] = (this.fired[o.index] ?? 0) + 1;
+        d.fail = injectedError(o.error, `${method} on ${vmId}`);
+      }
+    }
+    this.faults.forEach((f, index) => {
+      if (!('call' in f) || f.kind === 'provider-fails' || f.call !== ordinal) return;
+      this.fired[index] = (this.fired[index] ?? 0) + 1;
+      switch (f.kind) {
+        case 'call-fails':
+          if (d.fail === undefined) d.fail = injectedError(f.error, `${method} on ${vmId}`);
+          if (f.times > 1) this.#ongoing.push({ index, left: f.times - 1, error: f.error, method, vmId, key, sticky: f.sticky });
+          break;
+        case 'call-times-out':
+          d.timeout = { effect: f.effect };
+          break;
+        case 'call-duplicated':
+          d.duplicateAfterMs = f.delayMs;
+          break;
+        case 'call-slow':
+          d.slowMs = (d.slowMs ?? 0) + f.ms;
+          break;
+      }
+    });
+    return d;
+  }
+
+  /** Whether the `ordinal`-th GetState fails. */
+  read(ordinal: number, vmId: string): AgentCallError | undefined {
+    const index = this.faults.findIndex((f) => f.kind === 'read-fails' && f.read === ordinal);
+    if (index < 0) return undefined;
+    this.fired[index] = (this.fired[index] ?? 0) + 1;
+    return injectedError('unavailable', `GetState on ${vmId}`);
+  }
+
+  /** Whether the `ordinal`-th provider call fails, and whether its effect happens first. */
+  providerCall(ordinal: number, what: string): { error: AgentCallError; effect: boolean } | undefined {
+    const index = this.faults.findIndex((f) => f.kind === 'provider-fails' && f.call === ordinal);
+    const f = this.faults[index];
+    if (f === undefined || f.kind !== 'provider-fails') return undefined;
+    this.fired[index] = (this.fired[index] ?? 0) + 1;
+    return { error: injectedError(f.transient ? 'unavailable' : 'internal', what), effect: f.effect };
+  }
+}

@@ -1,0 +1,168 @@
+// Planted bugs: altered planners and leaders, defined here in test code, each breaking
+// one safety or liveness property on purpose. The generative tests must catch every
+// one of them within the CI budget; generative.test.ts asserts that and prints how
+// many scenarios each took. A planted bug that goes unnoticed means the world, the
+// faults or the checks have a blind spot.
+import type { Desired } from '../../desired-state/types.ts';
+import { sinkKey, type ObservedCluster, type ObservedDataNode, type ObservedVm } from '../../operator/model/observed.ts';
+import type { PlannedStep, Plan } from '../../operator/model/step.ts';
+import type { Fault, FaultKind } from '../arbitraries/faults.ts';
+import type { LeaderFactory, Planner, SimLeader } from './runner.ts';
+
+export interface PlantedBug {
+  name: string;
+  /** What it breaks, in words. */
+  breaks: string;
+  /** The planner to run instead of the real one (from the real one). */
+  planner?: (real: Planner) => Planner;
+  /** The leader factory to use instead of the real one (from the real one). */
+  factory?: <S>(real: LeaderFactory<S>) => LeaderFactory<S>;
+  /** The epoch a restarted leader gets. */
+  nextEpoch?: (previous: number) => number;
+  /** Reconciler options to use (e.g. no attempt limit). */
+  reconciler?: { maxAttempts?: number };
+  /** Fault kinds the scenarios need so the bug can show (others are left out to keep the search short). */
+  faultKinds?: readonly FaultKind[];
+  /** Scenarios to try at most before declaring the bug missed. */
+  budget: number;
+}
+
+const nodesOf = (o: ObservedCluster): ObservedDataNode[] => o.vms.flatMap((v) => v.dataNodes);
+const vmOf = (o: ObservedCluster, id: string): ObservedVm | undefined => o.vms.find((v) => v.id === id);
+const stepOf = (step: PlannedStep['step'], why: string): PlannedStep => ({ step, why: `planted bug: ${why}` });
+
+function withNext(plan: Plan, next: PlannedStep[]): Plan {
+  return { ...plan, next, done: plan.done && next.length === 0 };
+}
+
+/** Rolling work stops two nodes of a node group at once: next to each stop, another up node of the same group. */
+const twoAtOnce: PlantedBug = {
+  name: 'stop-two-of-a-group',
+  breaks: 'at most one node per node group down during rolling work (invariant 1)',
+  planner: (real) => (d, o) => {
+    const plan = real(d, o);
+    const extra: PlannedStep[] = [];
+    for (const p of plan.next) {
+      if (p.step.kind !== 'stopDataNode' || !d.running) continue;
+      const target = nodesOf(o).find((n) => n.id === (p.step as { nodeId: string }).nodeId);
+      const other = nodesOf(o).find((n) => n.up && n.nodeGroup === target?.nodeGroup && n.id !== target.id);
+      if (other !== undefined && !plan.next.some((q) => q.step.kind === 'stopDataNode' && q.step.nodeId === other.id)) {
+        extra.push(stepOf({ kind: 'stopDataNode', vmId: other.vmId, nodeId: other.id }, `also stop ${other.id}`));
+      }
+    }
+    return extra.length === 0 ? plan : withNext(plan, [...plan.next, ...extra]);
+  },
+  budget: 400,
+};
+
+/** A primary is stopped instead of failing over to its replica first. */
+const skipFailover: PlantedBug = {
+  name: 'skip-failover',
+  breaks: 'a primary is stopped only after a planned failover (invariant 2)',
+  planner: (real) => (d, o) => {
+    const plan = real(d, o);
+    let changed = false;
+    const next = plan.next.map((p) => {
+      if (p.step.kind !== 'failover') return p;
+      const replica = nodesOf(o).find((n) => n.id === (p.step as { nodeId: string }).nodeId);
+      const primary = nodesOf(o).find((n) => replica !== undefined && n.id === replica.primaryId);
+      if (primary === undefined) return p;
+      changed = true;
+      return stepOf({ kind: 'stopDataNode', vmId: primary.vmId, nodeId: primary.id }, `stop ${primary.id} without failing over`);
+    });
+    return changed ? withNext(plan, next) : plan;
+  },
+  budget: 400,
+};
+
+/** A node group being removed is deleted before its slots move away. */
+const removeBeforeMove: PlantedBug = {
+  name: 'remove-group-before-moving-data',
+  breaks: 'a node group is removed only after its data moved (invariant 3)',
+  planner: (real) => (d, o) => {
+    const plan = real(d, o);
+    const doomed = plan.next.find((p) => {
+      if (p.step.kind !== 'moveData') return false;
+      const from = vmOf(o, p.step.vmId);
+      return from !== undefined && from.nodeGroup >= d.nodeGroups;
+    });
+    if (doomed === undefined) return plan;
+    const group = vmOf(o, (doomed.step as { vmId: string }).vmId)?.nodeGroup;
+    const vms = o.vms.filter((v) => v.nodeGroup === group);
+    return withNext(
+      plan,
+      vms.map((v) => stepOf({ kind: 'deleteVm', vmId: v.id }, `delete ${v.id} of node group ${group} before its data moved`)),
+    );
+  },
+  budget: 600,
+};
+
+/** The backup restoreFromBackup names is deleted along with the others. */
+const deleteRestoreBackup: PlantedBug = {
+  name: 'delete-restore-backup',
+  breaks: 'a backup named by restoreFromBackup is never deleted (invariant 4)',
+  planner: (real) => (d, o) => {
+    const plan = real(d, o);
+    const r = d.restoreFromBackup;
+    const via = o.vms.find((v) => v.agentUp);
+    if (r === undefined || via === undefined || o.backups === undefined) return plan;
+    const present = o.backups.some((b) => b.id === r.id && b.sink === sinkKey(r.sink));
+    if (!present || !(plan.done || plan.next.some((p) => p.step.kind === 'deleteBackup' || p.step.kind === 'createBackup'))) return plan;
+    return withNext(plan, [...plan.next, stepOf({ kind: 'deleteBackup', vmId: via.id, backupId: r.id, sink: { type: 'local', path: r.sink.path } }, `delete ${r.id}`)]);
+  },
+  budget: 600,
+};
+
+/** A restarted leader keeps the old epoch: the agents cannot fence the old one off. */
+const ignoreEpoch: PlantedBug = {
+  name: 'ignore-epoch',
+  breaks: 'agents refuse steps from a stale leader (invariant 6)',
+  nextEpoch: (previous) => previous,
+  faultKinds: ['leader-restart'],
+  budget: 600,
+};
+
+/** A newer desired state offered while the leader works is answered "pending" and then forgotten. */
+const forgetPending: PlantedBug = {
+  name: 'forget-pending',
+  breaks: 'a desired state offered while WORKING is accepted once the work ends',
+  factory:
+    <S>(real: LeaderFactory<S>): LeaderFactory<S> => ({
+      createShared: (clock) => real.createShared(clock),
+      spawn: (spec) => {
+        const leader = real.spawn(spec);
+        const forgetful: SimLeader = {
+          offer: async (desired: Desired) => {
+            // Exactly the pending path: something is accepted and the leader works on it.
+            const s = await leader.status();
+            if (s.acceptedId !== null && s.state === 'WORKING_TOWARDS_DESIRED_STATE') {
+              return { status: 'pending', id: desired.id, message: `desired state ${desired.id} waits` };
+            }
+            return leader.offer(desired);
+          },
+          status: () => leader.status(),
+          jobCount: () => leader.jobCount(),
+          stop: () => leader.stop(),
+        };
+        return forgetful;
+      },
+    }),
+  budget: 600,
+};
+
+/** The reconciler retries a failing step without limit instead of going to ERROR_STATE. */
+const retryForever: PlantedBug = {
+  name: 'retry-forever',
+  breaks: 'after N failed attempts the leader stops in ERROR_STATE and says why',
+  reconciler: { maxAttempts: Number.MAX_SAFE_INTEGER },
+  faultKinds: ['call-fails'],
+  budget: 600,
+};
+
+export const PLANTED_BUGS: readonly PlantedBug[] = [twoAtOnce, skipFailover, removeBeforeMove, deleteRestoreBackup, ignoreEpoch, forgetPending, retryForever];
+
+/** Keeps only the faults a bug needs (none when it names no kinds). */
+export function faultsFor(bug: PlantedBug, faults: Fault[]): Fault[] {
+  const kinds = bug.faultKinds;
+  return kinds === undefined ? [] : faults.filter((f) => kinds.includes(f.kind));
+}

@@ -1,0 +1,371 @@
+// Runs one scenario: builds the world, starts a leader (the real reconciler, planner
+// and executor, or a planted-bug variant) on the SimClock, offers the desired states
+// when the scenario says, injects the faults, lets clients write, and ends when the
+// leader is at rest after the last offer and the last fault — or when it is plainly
+// stuck or looping. Then the end-of-scenario checks run on the world and the leader.
+import type { Desired } from '../../desired-state/types.ts';
+import type { ObservedCluster } from '../../operator/model/observed.ts';
+import type { Plan, Step } from '../../operator/model/step.ts';
+import type { ClusterStatus } from '../../operator/model/status.ts';
+import type { Clock } from '../../operator/ports/clock.ts';
+import type { OfferResult } from '../../operator/ports/leader-api.ts';
+import type { VmProvider } from '../../operator/ports/vm-provider.ts';
+import { canExhaustRetries, describeFault, type Fault } from '../arbitraries/faults.ts';
+import { checkAcceptance, checkEndState, checkWorldMatches, type Failure, type Offer } from './checks.ts';
+import { FaultInjector } from './faults.ts';
+import { MemoryHistory } from './memory-history.ts';
+import type { Scenario } from './scenario.ts';
+import { SimClock } from './sim-clock.ts';
+import type { SimContext } from './world-agent.ts';
+import { WorldProvider } from './world-provider.ts';
+import { World } from './world.ts';
+
+export type Planner = (desired: Desired, observed: ObservedCluster) => Plan;
+export type StepSafety = (desired: Desired, observed: ObservedCluster, batch: Step[]) => string[];
+
+/** One running leader, as the runner drives it. */
+export interface SimLeader {
+  /** Offers a desired state, validated against this leader's latest accepted one (as its file source would). */
+  offer(desired: Desired): Promise<OfferResult>;
+  status(): Promise<ClusterStatus>;
+  /** Jobs in the journal so far. */
+  jobCount(): Promise<number>;
+  /** Ends the loop; resolves once it has ended. */
+  stop(): Promise<void>;
+}
+
+/** What the runner gives a leader it starts. */
+export interface LeaderSpawn<S> {
+  /** 1 for the first leader, 2 for the one after a restart … */
+  instance: number;
+  epoch: number;
+  provider: VmProvider;
+  clock: Clock;
+  history: MemoryHistory;
+  planner: Planner;
+  /** What the leaders of this scenario persist (journal, facts), from createShared. */
+  shared: S;
+  /** The scenario's pace for the leader. */
+  pace: Scenario['leader'];
+}
+
+export interface LeaderFactory<S = unknown> {
+  createShared(clock: Clock): S;
+  spawn(spec: LeaderSpawn<S>): SimLeader;
+}
+
+export interface RunOptions<S = unknown> {
+  factory: LeaderFactory<S>;
+  planner: Planner;
+  /** The planner's own safety check of each batch, when there is one. */
+  stepSafety?: StepSafety;
+  /** The epoch of a restarted leader. @default previous + 1 */
+  nextEpoch?: (previous: number) => number;
+  /** Virtual ms without an offer, a fault or a mutating call after which a leader that is not at rest counts as stuck. @default 20 min */
+  stuckMs?: number;
+  /** Jobs after which the leader counts as looping (a scenario needs a few hundred at most). @default 1000 */
+  maxJobs?: number;
+  /** Timers fired at most (a hard bound on the run's cost). @default 300000 */
+  maxEvents?: number;
+}
+
+export interface ScenarioStats {
+  virtualMs: number;
+  jobs: number;
+  mutatingCalls: number;
+  providerCalls: number;
+  leaders: number;
+  writes: number;
+  events: number;
+  plans: number;
+  /** GetState calls (observations × agents). */
+  reads: number;
+  endState: string;
+}
+
+export interface ScenarioResult {
+  ok: boolean;
+  failures: Failure[];
+  stats: ScenarioStats;
+  /** The world's last events, for a person reading a failure. */
+  trace: string[];
+  /** The faults as sentences. */
+  faults: string[];
+  /** The desired states the leader accepted, in order. */
+  accepted: Desired[];
+  /** The cluster held data at some point: clients wrote to it, or it was restored. */
+  heldData: boolean;
+}
+
+const POLL_MS = 1000;
+
+interface Trigger {
+  fault: Extract<Fault, { kind: 'crash' | 'leader-restart' }>;
+  state: 'waiting' | 'scheduled' | 'done';
+}
+
+interface Running {
+  instance: number;
+  epoch: number;
+  leader: SimLeader;
+  stopped: boolean;
+}
+
+export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): Promise<ScenarioResult> {
+  const clock = new SimClock();
+  const world = new World(clock, scenario.world);
+  const injector = new FaultInjector(scenario.faults);
+  const history = new MemoryHistory(
+    () => new Date(clock.now()),
+    (d) => {
+      world.desired = d;
+    },
+  );
+  const shared = opts.factory.createShared(clock);
+  const failures: Failure[] = [];
+  const stuckMs = opts.stuckMs ?? 20 * 60_000;
+  const maxJobs = opts.maxJobs ?? 1000;
+  const startMs = clock.now();
+  // At rest long enough for two observations of the leader: drift would have shown.
+  const restConfirmMs = Math.max(3000, 2 * scenario.leader.observeIntervalMs + POLL_MS);
+
+  let plans = 0;
+  const planner: Planner = (desired, observed) => {
+    plans++;
+    const plan = opts.planner(desired, observed);
+    if (opts.stepSafety !== undefined && plan.next.length > 0) {
+      for (const v of opts.stepSafety(desired, observed, plan.next.map((p) => p.step))) world.violate('plan-unsafe', v);
+    }
+    return plan;
+  };
+
+  // ---- scenario state ----
+  const steps = scenario.steps;
+  let nextStep = 0;
+  let lastOffered: Desired | undefined;
+  /** Offers made to the newest leader; the last one is checked at the end. */
+  let lastOffer: Offer | undefined;
+  let callsSinceOffer = 0;
+  let offerQueued = false;
+  let lastProgressMs = clock.now();
+  let writing = false;
+  let finished = false;
+  let lastStatus: ClusterStatus | undefined;
+  let restSince: number | undefined;
+  let pendingTimers = 0;
+  const triggers: Trigger[] = scenario.faults.flatMap((f): Trigger[] => (f.kind === 'crash' || f.kind === 'leader-restart' ? [{ fault: f, state: 'waiting' }] : []));
+  const leaders: Running[] = [];
+  let epoch = 1;
+
+  const current = (): Running => leaders.at(-1) as Running;
+
+  /** Offers `d` to the newest leader, remembering what it answered. */
+  const offerTo = (d: Desired, what: string): void => {
+    const record: Offer = { desired: d, status: 'threw', acceptedBefore: history.latest()?.desired, everRanBefore: history.everRan() };
+    lastOffer = record;
+    current()
+      .leader.offer(d)
+      .then((r) => {
+        record.status = r.status;
+        world.note(`${what} of ${d.id}: ${r.status}`);
+      })
+      .catch((err: unknown) => failures.push({ check: 'offer-threw', message: `${what} of ${d.id} threw: ${String(err)}` }));
+  };
+
+  const offer = (): void => {
+    const step = steps[nextStep];
+    if (step === undefined) return;
+    nextStep++;
+    offerQueued = false;
+    callsSinceOffer = 0;
+    lastOffered = step.desired;
+    lastProgressMs = clock.now();
+    restSince = undefined;
+    world.note(`offered desired state ${step.desired.id}`);
+    offerTo(step.desired, 'offer');
+  };
+
+  const fire = (t: Trigger): void => {
+    if (t.state !== 'waiting') return;
+    t.state = 'scheduled';
+    pendingTimers++;
+    clock.schedule(t.fault.delayMs, () => {
+      pendingTimers--;
+      t.state = 'done';
+      lastProgressMs = clock.now();
+      restSince = undefined;
+      const f = t.fault;
+      if (f.kind === 'leader-restart') {
+        restartLeader(f.zombieMs);
+        return;
+      }
+      const vms = world.vms();
+      const vm = vms[f.vm % Math.max(1, vms.length)];
+      if (vm === undefined) return;
+      world.note(`fault: ${describeFault(f)}`);
+      if (f.what === 'node') world.crashNode(vm.record.id);
+      else if (f.what === 'agent') world.crashAgent(vm.record.id);
+      else world.crashVm(vm.record.id);
+    });
+  };
+
+  const ctx: SimContext = {
+    world,
+    clock,
+    faults: injector,
+    onMutatingCall: (ordinal) => {
+      // A leader that still calls is not stuck (a lost call can hold a job for its whole deadline).
+      lastProgressMs = clock.now();
+      callsSinceOffer++;
+      const step = steps[nextStep];
+      if (step !== undefined && nextStep > 0 && step.offerAt.kind === 'after-calls' && callsSinceOffer >= step.offerAt.calls && !offerQueued) {
+        offerQueued = true;
+        clock.schedule(0, offer);
+      }
+      for (const t of triggers) if (t.fault.afterCall === ordinal) fire(t);
+    },
+  };
+
+  const spawn = (): Running => {
+    const instance = leaders.length + 1;
+    const provider = new WorldProvider(ctx, { leader: instance, epoch });
+    const leader = opts.factory.spawn({ instance, epoch, provider, clock, history, planner, shared, pace: scenario.leader });
+    const r: Running = { instance, epoch, leader, stopped: false };
+    leaders.push(r);
+    world.note(`leader #${instance} started with epoch ${epoch}`);
+    return r;
+  };
+
+  const stopLeader = (r: Running): void => {
+    if (r.stopped) return;
+    r.stopped = true;
+    world.note(`leader #${r.instance} stopped`);
+    r.leader.stop().catch((err: unknown) => failures.push({ check: 'stop-threw', message: `leader #${r.instance} did not stop cleanly: ${String(err)}` }));
+  };
+
+  const restartLeader = (zombieMs: number): void => {
+    const old = current();
+    epoch = (opts.nextEpoch ?? ((e: number) => e + 1))(epoch);
+    spawn();
+    // The new leader's file source reads the file: the last desired state offered.
+    if (lastOffered !== undefined) offerTo(lastOffered, 're-offer to the new leader');
+    pendingTimers++;
+    clock.schedule(zombieMs, () => {
+      pendingTimers--;
+      stopLeader(old);
+    });
+  };
+
+  const startWriting = (): void => {
+    if (writing) return;
+    writing = true;
+    const tick = (): void => {
+      if (finished) return;
+      world.write();
+      clock.schedule(scenario.writeEveryMs, tick);
+    };
+    clock.schedule(scenario.writeEveryMs, tick);
+  };
+
+  const atRest = (s: ClusterStatus): boolean =>
+    (s.state === 'AT_DESIRED_STATE' || s.state === 'ERROR_STATE') && s.pendingId === null && s.acceptedId === (history.latest()?.id ?? null);
+
+  const poll = async (): Promise<void> => {
+    if (finished) return;
+    const s = await current().leader.status();
+    lastStatus = s;
+    const jobs = await current().leader.jobCount();
+    if (jobs > maxJobs) {
+      failures.push({ check: 'looping', message: `${jobs} jobs ran (more than ${maxJobs}): the leader loops` });
+      finished = true;
+      return;
+    }
+    if (!atRest(s)) {
+      restSince = undefined;
+      if (clock.now() - lastProgressMs > stuckMs) finished = true; // not converged: checkEndState says so
+      return;
+    }
+    restSince ??= clock.now();
+    if (s.state === 'AT_DESIRED_STATE' && world.desired?.running === true) startWriting();
+    if (clock.now() - restSince < restConfirmMs) return;
+    if (nextStep < steps.length) {
+      offer();
+      return;
+    }
+    const waiting = triggers.find((t) => t.state === 'waiting');
+    if (waiting !== undefined) {
+      fire(waiting);
+      return;
+    }
+    if (pendingTimers === 0) finished = true;
+  };
+  const schedulePoll = (): void => {
+    clock.schedule(POLL_MS, () => {
+      poll()
+        .catch((err: unknown) => {
+          failures.push({ check: 'status-threw', message: `status() threw: ${String(err)}` });
+          finished = true;
+        })
+        .finally(() => {
+          if (!finished) schedulePoll();
+        });
+    });
+  };
+
+  // ---- run ----
+  spawn();
+  for (const t of triggers) if (t.fault.afterCall === 0) fire(t);
+  offer();
+  schedulePoll();
+  const end = await clock.run({ until: () => finished, maxTime: Number.MAX_SAFE_INTEGER, maxEvents: opts.maxEvents ?? 300_000 });
+  if (end === 'event-limit') failures.push({ check: 'event-limit', message: `the scenario did not end within ${opts.maxEvents ?? 300_000} timer events` });
+  if (end === 'idle') failures.push({ check: 'idle', message: 'nothing was left to happen but the scenario had not ended (the leader stopped its loop?)' });
+
+  // Stop every leader, letting their loops unwind on virtual time.
+  let stopped = 0;
+  for (const r of leaders) {
+    if (!r.stopped) {
+      r.stopped = true;
+      r.leader.stop().then(
+        () => stopped++,
+        () => stopped++,
+      );
+    } else stopped++;
+  }
+  const finalStatus = lastStatus;
+  await clock.run({ until: () => stopped >= leaders.length, maxTime: Number.MAX_SAFE_INTEGER, maxEvents: 10_000 });
+
+  // ---- checks ----
+  for (const v of world.violations) failures.push({ check: v.check, message: `${(v.atMs / 1000).toFixed(3)}s: ${v.message}` });
+  const jobs = await current().leader.jobCount();
+  if (finalStatus !== undefined && lastOffer !== undefined && failures.every((f) => f.check !== 'looping')) {
+    const canExhaust = scenario.faults.some(canExhaustRetries);
+    const endFailures = checkEndState(finalStatus, canExhaust, world, history.latest()?.desired);
+    failures.push(...endFailures);
+    failures.push(...checkAcceptance({ status: finalStatus, history: history.list(), lastOffer }));
+    const accepted = history.latest()?.desired;
+    if (endFailures.length === 0 && finalStatus.state === 'AT_DESIRED_STATE' && accepted !== undefined) {
+      failures.push(...checkWorldMatches(world, accepted, history.list()));
+    }
+  }
+  return {
+    ok: failures.length === 0,
+    failures,
+    stats: {
+      virtualMs: clock.now() - startMs,
+      jobs,
+      mutatingCalls: world.mutatingCalls,
+      providerCalls: world.providerCalls,
+      leaders: leaders.length,
+      writes: world.writes,
+      events: clock.fired,
+      plans,
+      reads: world.reads,
+      endState: finalStatus?.state ?? 'unknown',
+    },
+    trace: world.trace,
+    faults: scenario.faults.map(describeFault),
+    accepted: history.list().map((e) => e.desired),
+    heldData: world.writes > 0 || world.restoredFrom !== undefined,
+  };
+}

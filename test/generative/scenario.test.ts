@@ -1,0 +1,88 @@
+// The scenario's data shape, its generator, the fault injector and the data shrinker:
+// drawn scenarios are valid sequences of desired states that survive JSON; faults fire
+// on the calls they name; shrinking keeps what a failure needs and drops the rest.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { FaultInjector, INJECTED } from './faults.ts';
+import { arbScenario, type Scenario } from './scenario.ts';
+import { shrinkScenario, validSequence } from './shrink.ts';
+import { exampleDesired } from '../arbitraries/desired-state.ts';
+
+describe('scenarios', () => {
+  it('are valid sequences of desired states, and plain JSON', () => {
+    fc.assert(
+      fc.property(arbScenario(), (s) => {
+        assert.ok(validSequence(s), 'each desired state is a valid successor of the one before');
+        assert.deepEqual(JSON.parse(JSON.stringify(s)), s);
+        for (const step of s.steps) {
+          const r = step.desired.restoreFromBackup;
+          if (r !== undefined) assert.ok(s.world.preexistingBackups.some((b) => b.id === r.id && b.sink.path === r.sink.path), 'a restore names a backup that exists');
+          assert.ok(step.desired.nodeGroups <= 4);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('the fault injector', () => {
+  it('fails the named call, then repeats with the same key only, or (sticky) the same method and VM', () => {
+    const f = new FaultInjector([
+      { kind: 'call-fails', call: 2, error: 'unavailable', times: 3, sticky: false },
+      { kind: 'call-fails', call: 5, error: 'internal', times: 2, sticky: true },
+    ]);
+    assert.equal(f.mutatingCall(1, 'StopDataNode', 'vm-1', 'a').fail, undefined);
+    const second = f.mutatingCall(2, 'StopDataNode', 'vm-1', 'b').fail;
+    assert.ok(second?.message.includes(INJECTED) && second.kind === 'transient');
+    assert.equal(f.mutatingCall(3, 'StopDataNode', 'vm-1', 'c').fail, undefined, 'another key');
+    assert.ok(f.mutatingCall(4, 'StopDataNode', 'vm-1', 'b').fail !== undefined, 'the same key again');
+    assert.equal(f.mutatingCall(5, 'JoinNode', 'vm-2', 'd').fail?.kind, 'terminal');
+    assert.ok(f.mutatingCall(6, 'JoinNode', 'vm-2', 'e').fail !== undefined, 'sticky: any key');
+    assert.equal(f.mutatingCall(7, 'JoinNode', 'vm-2', 'f').fail, undefined, 'times used up');
+    assert.deepEqual(f.fired, [2, 2]);
+  });
+
+  it('times a call out, duplicates it, slows it', () => {
+    const f = new FaultInjector([
+      { kind: 'call-times-out', call: 1, effect: true },
+      { kind: 'call-duplicated', call: 1, delayMs: 50 },
+      { kind: 'call-slow', call: 1, ms: 700 },
+    ]);
+    assert.deepEqual(f.mutatingCall(1, 'MoveData', 'vm-1', 'k'), { timeout: { effect: true }, duplicateAfterMs: 50, slowMs: 700 });
+    assert.deepEqual(f.mutatingCall(2, 'MoveData', 'vm-1', 'k'), {});
+  });
+});
+
+describe('shrinking a scenario', () => {
+  it('keeps only what the failure needs', async () => {
+    const d1 = exampleDesired({ id: 5, config: { 'maxmemory-policy': 'noeviction' } });
+    const d2 = exampleDesired({ id: 6, replicationFactor: 3 });
+    const d3 = exampleDesired({ id: 7, replicationFactor: 3, runningSince: 7 });
+    const scenario: Scenario = {
+      format: 1,
+      world: { fullSyncMs: 900, partialSyncMs: 90, convergeMs: 900, nodeTimeoutMs: 5000, installedAtCreate: ['7.0'], seed: 1, preexistingBackups: [] },
+      steps: [
+        { desired: d1, offerAt: { kind: 'at-rest' } },
+        { desired: d2, offerAt: { kind: 'after-calls', calls: 3 } },
+        { desired: d3, offerAt: { kind: 'at-rest' } },
+      ],
+      faults: [
+        { kind: 'read-fails', read: 4 },
+        { kind: 'crash', what: 'vm', afterCall: 3, delayMs: 0, vm: 1 },
+      ],
+      writeEveryMs: 1000,
+      leader: { settleIntervalMs: 100, observeIntervalMs: 1000 },
+    };
+    // A stand-in failure: it needs the crash and a desired state with rf 3.
+    const fails = (s: Scenario): Promise<boolean> =>
+      Promise.resolve(s.faults.some((f) => f.kind === 'crash') && s.steps.some((st) => st.desired.replicationFactor === 3));
+    const { scenario: small } = await shrinkScenario(scenario, fails);
+    assert.deepEqual(small.faults, [{ kind: 'crash', what: 'vm', afterCall: 3, delayMs: 0, vm: 1 }]);
+    assert.equal(small.steps.length, 1);
+    assert.equal(small.steps[0]?.desired.replicationFactor, 3);
+    assert.deepEqual(small.steps[0]?.desired.config, {});
+    assert.equal(small.world.convergeMs, 0);
+    assert.ok(validSequence(small));
+  });
+});
