@@ -6,11 +6,13 @@ BIN := node_modules/.bin
 # Node 20's --test takes file paths, not globs: list the test files here.
 TEST_FILES = $(shell find operator agent proto desired-state test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 
-.PHONY: help deps engines demo test typecheck lint unit generate proto
+.PHONY: help deps engines demo test typecheck lint unit generate proto test-generative bench
 
 help:
 	@echo "make demo   - the main job: a local Redis Cluster brought up, scaled, upgraded, backed up and stopped by Coxswain"
 	@echo "make test   - type check, lint and run every test"
+	@echo "make test-generative RUNS=N [SEED=S] - N random scenarios against the simulated world; failures saved under test/regressions/"
+	@echo "make bench  - each operation through Coxswain and as the bare redis-cli baseline, in one run, with ratios"
 	@echo "make generate - regenerate TypeScript types from the JSON Schema"
 	@echo "make proto    - regenerate TypeScript types from the gRPC contract"
 
@@ -42,6 +44,17 @@ test: typecheck lint unit
 # (agents), or COXSWAIN_DATA_PORT_BASE / COXSWAIN_AGENT_PORT_BASE.
 demo: deps engines
 	bash operator/demo/demo.sh
+
+# N random scenarios (default 10000) against the simulated world; each failure is shrunk
+# and saved under test/regressions/. Ends with "generative: N scenarios, F failures, R scenarios/s".
+RUNS ?= 10000
+test-generative: deps
+	node --import tsx test/generative/run.ts --runs $(RUNS) $(if $(SEED),--seed $(SEED))
+
+# Each operation through Coxswain and as the bare redis-cli sequence of REDIS-NOTES.md,
+# same machine, shape, data and writer, in one run; prints ratios. Under 10 minutes.
+bench: deps engines
+	node --import tsx test/bench/run.ts $(BENCH_ARGS)
 
 generate: deps
 	$(BIN)/json2ts -i desired-state/desired-state.schema.json --maxItems -1 --additionalProperties false \
