@@ -16,9 +16,11 @@ export class MemoryJournal implements Journal {
   }
 
   record(job: Job): Promise<void> {
+    // One copy serves both: neither the map's entry nor the event is ever changed in place
+    // (a later record replaces the entry; readers get copies).
     const copy = structuredClone(job);
     this.#jobs.set(copy.id, copy);
-    this.events.push(structuredClone(copy));
+    this.events.push(copy);
     const n = Number(copy.id);
     if (Number.isSafeInteger(n) && n >= this.#next) this.#next = n + 1;
     return Promise.resolve();

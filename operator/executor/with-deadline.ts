@@ -7,6 +7,13 @@ import type { Clock } from '../ports/clock.ts';
 import { DeadlineExceededError } from '../../proto/status.ts';
 
 /**
+ * Why the deadline timer is cancelled once the call settled. A constant: abort() without
+ * a reason builds a DOMException with a stack trace for every call, which was a fifth
+ * of the generative tests' CPU time.
+ */
+const CALL_SETTLED = new Error('the call settled before its deadline');
+
+/**
  * Runs `fn` with a signal that aborts when `parent` aborts or `ms` pass on `clock`,
  * whichever comes first. Resolves or rejects with `fn`'s outcome; at the deadline it
  * rejects with a DeadlineExceededError saying `what` did not answer in time (a
@@ -40,7 +47,7 @@ export async function withDeadline<T>(
   try {
     return await Promise.race([fn(call.signal), expired]);
   } finally {
-    timer.abort();
+    timer.abort(CALL_SETTLED);
     parent?.removeEventListener('abort', onParentAbort);
   }
 }
