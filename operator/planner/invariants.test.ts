@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exampleDesired } from '../../test/arbitraries/desired-state.ts';
-import type { Step } from '../model/step.ts';
+import { describeStep, type Step } from '../model/step.ts';
 import { checkStepSafety } from './invariants.ts';
 import { clusterAt, downNode, nodeOf, vmOf } from './testing/test-cluster.ts';
 
@@ -85,6 +85,14 @@ test('one step per VM, one slot move per source and target, one disruptive step 
   assert.ok(check(moves).some((v) => v.includes('a second slot move into vm-3')));
   const mixed: Step[] = [{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slotCount: 10 }, { kind: 'failover', vmId: 'vm-4', nodeId: 'vm-4' }];
   assert.ok(check(mixed).some((v) => v.startsWith('ng1 gets 2 disruptive steps at once')));
+});
+
+test('slots never move from a primary on a newer version to one on an older version', () => {
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-3').version = '8.0';
+  const down: Step = { kind: 'moveData', vmId: 'vm-3', fromId: 'vm-3', toId: 'vm-1', slotCount: 10 };
+  assert.deepEqual(check([down], d, c), [`${describeStep(down)}: vm-1 runs 7.0, older than vm-3's 8.0: MIGRATE payloads of a newer version do not load in an older one`]);
+  assert.deepEqual(check([{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slotCount: 10 }], d, c), []);
 });
 
 test('topology changes need agreement; no second cluster; no slots claimed in a cluster with data', () => {

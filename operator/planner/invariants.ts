@@ -17,7 +17,8 @@
 //    is down would gossip it back in); a VM is deleted only without a data node;
 // 4. the backup restoreFromBackup names is never deleted;
 // and the rules that keep steps from racing or splitting the cluster: one step per VM;
-// topology changes only when the members agree; one slot move per source and per target;
+// topology changes only when the members agree; one slot move per source and per target,
+// never from a primary to one on an older version (MIGRATE payloads do not load there);
 // no second cluster founded; no slots claimed once the cluster holds data; a node starts
 // only on a version its VM has; restore only into a cluster that never held data, alone.
 import type { Desired } from '../../desired-state/types.ts';
@@ -128,6 +129,9 @@ export function checkStepSafety(desired: Desired, observed: ObservedCluster, bat
         else if (typeof step.slotCount === 'number' && (step.slotCount < 1 || step.slotCount > slotCount(from)))
           say(step, `${step.fromId} serves ${slotCount(from)} slots, not ${step.slotCount}`);
         if (to === undefined || !to.up || to.role !== 'primary' || step.toId === step.fromId) say(step, `${step.toId} is not another up primary`);
+        else if (from !== undefined && olderVersion(to.version, from.version)) {
+          say(step, `${step.toId} runs ${to.version}, older than ${step.fromId}'s ${from.version}: MIGRATE payloads of a newer version do not load in an older one`);
+        }
         if (moveSources.has(step.fromId)) say(step, `a second slot move from ${step.fromId} in one batch`);
         if (moveTargets.has(step.toId)) say(step, `a second slot move into ${step.toId} in one batch`);
         moveSources.add(step.fromId);

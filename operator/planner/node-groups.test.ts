@@ -105,3 +105,54 @@ test('scale out and in converge (model)', () => {
   assert.ok(out.rounds <= 12, `scale out took ${out.rounds} rounds`);
   assert.ok(inn.rounds <= 12, `scale in took ${inn.rounds} rounds`);
 });
+
+/** Nodes `ids` run (and have) version 8.0. */
+function onVersion8(c: ObservedCluster, ...ids: string[]): void {
+  for (const id of ids) {
+    Object.assign(nodeOf(c, id), { version: '8.0' });
+    vmOf(c, id).installedVersions = ['7.0', '8.0'];
+  }
+}
+
+test('version order: slots never move from a primary on a newer version to one on an older version', () => {
+  // Scale in with an upgrade: the group going away already runs 8.0, the others 7.0.
+  const to = { ...d, id: 6, nodeGroups: 2, version: '8.0' as const };
+  const c = clusterAt(d);
+  onVersion8(c, 'vm-5', 'vm-6');
+  const p = plan(to, c);
+  assert.deepEqual(stepsOf(p, 'moveData'), []);
+  assert.ok(p.waiting.some((w) => /move into a node group only once its primary runs that version/.test(w) && /ng0/.test(w) && /ng1/.test(w)), p.waiting.join('\n'));
+  // The targets' rolling upgrade goes ahead meanwhile (it does not wait for the balance).
+  assert.ok(p.next.length > 0, 'the upgrade of ng0 and ng1 is planned');
+  assert.ok(stepsOf(p, 'ensureVersion').some((s) => s.vmId === 'vm-2' || s.vmId === 'vm-4'), lines(p).join('\n'));
+  // ng1 upgraded: its primary takes the slots, ng0 (still on 7.0) does not.
+  onVersion8(c, 'vm-3', 'vm-4');
+  assert.deepEqual(stepsOf(plan(to, c), 'moveData'), [{ kind: 'moveData', vmId: 'vm-5', fromId: 'vm-5', toId: 'vm-3', slotCount: 2731 }]);
+});
+
+test('version order: a new group on a newer version that took too many slots gets them back only after the upgrade', () => {
+  // ng1 (new, 8.0) serves every slot; ng0 (7.0, its replica vm-2 already on 8.0) none.
+  const from = { ...d, nodeGroups: 1 };
+  const to = { ...d, id: 6, nodeGroups: 2, version: '8.0' as const };
+  const c = clusterAt({ ...from, nodeGroups: 2 });
+  onVersion8(c, 'vm-2', 'vm-3', 'vm-4');
+  nodeOf(c, 'vm-3').slots = [{ start: 0, end: 16383 }];
+  nodeOf(c, 'vm-1').slots = [];
+  const p = plan(to, c);
+  assert.deepEqual(stepsOf(p, 'moveData'), []);
+  // ng0's primary hands over to its upgraded replica first.
+  assert.deepEqual(stepsOf(p, 'failover'), [{ kind: 'failover', vmId: 'vm-2', nodeId: 'vm-2' }]);
+  Object.assign(nodeOf(c, 'vm-2'), { role: 'primary', primaryId: undefined, inSync: false });
+  Object.assign(nodeOf(c, 'vm-1'), { role: 'replica', primaryId: 'vm-2', inSync: true });
+  assert.deepEqual(stepsOf(plan(to, c), 'moveData'), [{ kind: 'moveData', vmId: 'vm-3', fromId: 'vm-3', toId: 'vm-2', slotCount: 8192 }]);
+});
+
+test('slots move from an older version to a newer one (scale out during an upgrade)', () => {
+  const c = withNewGroup();
+  Object.assign(nodeOf(c, 'vm-7'), { role: 'primary', topologyDigest: 'topology-1' });
+  Object.assign(nodeOf(c, 'vm-8'), { role: 'replica', primaryId: 'vm-7', inSync: true, topologyDigest: 'topology-1' });
+  onVersion8(c, 'vm-7', 'vm-8');
+  for (const vm of c.vms) vm.installedVersions = ['7.0', '8.0'];
+  const moves = stepsOf(plan({ ...d, nodeGroups: 4, version: '8.0' }, c), 'moveData');
+  assert.deepEqual(moves, [{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-7', slotCount: 1366 }]);
+});

@@ -12,10 +12,19 @@
 // everything. Slots move only into groups that are settled (all nodes healthy), so new
 // data is replicated at once.
 //
+// Version order: MIGRATE payloads of a newer version do not load in an older one, so
+// slots never move from a primary to one on an older version. Such a target waits for
+// its group's rolling upgrade (rolling.ts, later in the same plan: it needs no balance)
+// and the source tries the next target meanwhile. This matters when a group on the new
+// version serves more than its share while another is still on the old one, e.g. after
+// a leader restart mid-plan moved slots twice into a new group during an upgrade with a
+// scale-out (the zombie's move and the new leader's, planned before it showed).
+//
 // Removal (invariant 3): a group ≥ n is removed only when none of its nodes serves a
 // slot and every node of it answers: replicas first, then its primary, then the VMs.
 import { REDIS_SLOTS, slotCount, type ObservedDataNode } from '../model/observed.ts';
 import type { PlanContext } from './context.ts';
+import { olderVersion } from './failover.ts';
 import { groupName, plural } from './names.ts';
 import { isBalanced, shareCount } from './slots.ts';
 
@@ -62,6 +71,10 @@ export function moveSlots(ctx: PlanContext): void {
     for (const other of gv.otherPrimaries) {
       if (slotCount(other) === 0) continue;
       batch.estimate(1);
+      if (olderVersion(p.version, other.version)) {
+        batch.waitOn(`slots of a second primary on ${other.version} wait until the primary runs that version too`, groupName(g));
+        continue;
+      }
       batch.add(
         { kind: 'moveData', vmId: other.vmId, fromId: other.id, toId: p.id, slotCount: 'all' },
         `${other.id} and ${p.id} both serve slots in ${groupName(g)}: moving ${other.id}'s slots to ${p.id}`,
@@ -96,6 +109,10 @@ export function moveSlots(ctx: PlanContext): void {
       }
       if (view.holdsData && !tg.settled) {
         batch.waitOn('slots move into a node group once all its nodes are healthy', groupName(t.g));
+        continue;
+      }
+      if (olderVersion(tp.version, s.primary.version)) {
+        batch.waitOn(`slots from a primary on ${s.primary.version} move into a node group only once its primary runs that version too`, groupName(t.g));
         continue;
       }
       if (!batch.canClaim([t.g], 'exclusive')) continue;

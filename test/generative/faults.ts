@@ -65,6 +65,11 @@ export class FaultInjector {
   readonly faults: readonly Fault[];
   /** How often each fault (by index) took effect. */
   readonly fired: number[];
+  /**
+   * Injected failures per method and VM ("EnsureVersion on vm-7", as the error says),
+   * whichever faults caused them: several faults can hit the same step (checks.ts).
+   */
+  readonly failuresByCall = new Map<string, number>();
   #ongoing: Ongoing[] = [];
 
   constructor(faults: readonly Fault[]) {
@@ -104,6 +109,10 @@ export class FaultInjector {
           break;
       }
     });
+    if (d.fail !== undefined) {
+      const what = `${method} on ${vmId}`;
+      this.failuresByCall.set(what, (this.failuresByCall.get(what) ?? 0) + 1);
+    }
     return d;
   }
 

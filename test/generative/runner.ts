@@ -340,7 +340,7 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
   const jobs = await current().leader.jobCount();
   if (finalStatus !== undefined && lastOffer !== undefined && failures.every((f) => f.check !== 'looping')) {
     const canExhaust = scenario.faults.some(canExhaustRetries);
-    const endFailures = checkEndState(finalStatus, canExhaust, world, history.latest()?.desired);
+    const endFailures = checkEndState(finalStatus, canExhaust, world, history.latest()?.desired, injector.failuresByCall);
     failures.push(...endFailures);
     failures.push(...checkAcceptance({ status: finalStatus, history: history.list(), lastOffer }));
     const accepted = history.latest()?.desired;

@@ -4,6 +4,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import type { ClusterStatus } from '../../operator/model/status.ts';
+import { injectedFaultsExhaust } from './checks.ts';
 import { FaultInjector, INJECTED } from './faults.ts';
 import { arbScenario, type Scenario } from './scenario.ts';
 import { shrinkScenario, validSequence } from './shrink.ts';
@@ -41,6 +43,26 @@ describe('the fault injector', () => {
     assert.ok(f.mutatingCall(6, 'JoinNode', 'vm-2', 'e').fail !== undefined, 'sticky: any key');
     assert.equal(f.mutatingCall(7, 'JoinNode', 'vm-2', 'f').fail, undefined, 'times used up');
     assert.deepEqual(f.fired, [2, 2]);
+  });
+
+  it('counts the injected failures per method and VM, whichever faults add them up', () => {
+    const f = new FaultInjector([
+      { kind: 'call-fails', call: 1, error: 'internal', times: 3, sticky: true },
+      { kind: 'call-fails', call: 5, error: 'internal', times: 3, sticky: true },
+    ]);
+    const failed = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => f.mutatingCall(i, 'EnsureVersion', i === 4 ? 'vm-2' : 'vm-7', `k${i}`).fail !== undefined);
+    assert.deepEqual(failed, [true, true, true, false, true, true, true, false, false]);
+    assert.deepEqual([...f.failuresByCall], [['EnsureVersion on vm-7', 6]]);
+    const status = (attempts: number, reason = `EnsureVersion on vm-7: EnsureVersion on vm-7 failed ${INJECTED} (INTERNAL) (5 failed jobs, ${attempts} calls)`) =>
+      ({ lastError: { step: 'make version 8.0 available on vm-7', reason, attempts, at: '' } }) as ClusterStatus;
+    // Two sticky faults ×3: 6 failures outlast a budget of 5 jobs of one call each; neither alone does.
+    assert.equal(injectedFaultsExhaust(status(5), f.failuresByCall), true);
+    assert.equal(injectedFaultsExhaust(status(6), f.failuresByCall), true);
+    // More failed calls than injected failures: something else failed the step too.
+    assert.equal(injectedFaultsExhaust(status(7), f.failuresByCall), false);
+    // Another VM, or a failure that was not injected.
+    assert.equal(injectedFaultsExhaust(status(5, `EnsureVersion on vm-2: EnsureVersion on vm-2 failed ${INJECTED} (INTERNAL)`), f.failuresByCall), false);
+    assert.equal(injectedFaultsExhaust(status(5, 'EnsureVersion on vm-7: no space left (INTERNAL)'), f.failuresByCall), false);
   });
 
   it('times a call out, duplicates it, slows it', () => {
