@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { COMMANDS, main } from './main.ts';
+import { COMMAND_LOADERS, loadCommands, main } from './main.ts';
 import { memoryOutput } from './output.ts';
 
 const example = readFileSync(new URL('../../desired-state/desired_state.jsonc', import.meta.url), 'utf8');
@@ -12,7 +12,9 @@ const example = readFileSync(new URL('../../desired-state/desired_state.jsonc', 
 test('every command has help, listed in the overview', async () => {
   const overview = memoryOutput();
   assert.equal(await main(['--help'], overview), 0);
-  for (const command of COMMANDS) {
+  const commands = await loadCommands();
+  assert.deepEqual(commands.map((c) => c.name), COMMAND_LOADERS.map(([name]) => name), 'each loader loads the command of its name');
+  for (const command of commands) {
     assert.match(overview.stdout, new RegExp(`\\n  ${command.name} +\\S`));
     const io = memoryOutput();
     assert.equal(await main([command.name, '--help'], io), 0);

@@ -50,7 +50,7 @@ export function judge(status: ClusterStatus, target: number | undefined): WaitVe
 }
 
 export function makeWaitCommand(overrides: Partial<WaitCommandDeps> = {}): Command {
-  const deps: WaitCommandDeps = { connect: connectLeader, pollMs: 500, now: Date.now, ...overrides };
+  const deps: WaitCommandDeps = { connect: connectLeader, pollMs: 100, now: Date.now, ...overrides };
   return {
     name: 'wait',
     summary: 'wait until the cluster is at a desired state (exit 0) or in ERROR_STATE (exit 1)',
