@@ -173,6 +173,8 @@ function checkBackupSinks(previous: Desired, candidate: Desired): Problem[] {
 interface Change {
   path: [string, ...(string | number)[]];
   what: string;
+  /** A way out particular to this change, ahead of the general ones. */
+  hint?: string;
 }
 
 /**
@@ -190,12 +192,12 @@ interface Change {
 function checkSingleCopyRolling(previous: Desired, candidate: Desired): Problem[] {
   if (previous.replicationFactor !== 1 || candidate.replicationFactor !== 1) return [];
   if (!previous.running || !candidate.running || candidate.allowTemporaryVms) return [];
-  return rollingChanges(previous, candidate).map(({ path, what }) =>
+  return rollingChanges(previous, candidate).map(({ path, what, hint }) =>
     problem(
       'transition',
       path,
       `${what} cannot be done without downtime: it restarts or replaces each data node, and with replicationFactor 1 that takes a node group's only copy of its data offline`,
-      'set "allowTemporaryVms": true so Coxswain can add a temporary node while it works, ' +
+      `${hint === undefined ? '' : `${hint}; or `}set "allowTemporaryVms": true so Coxswain can add a temporary node while it works, ` +
         'or first raise "replicationFactor" to 2 in a desired state of its own',
     ),
   );
@@ -218,7 +220,22 @@ function rollingChanges(previous: Desired, candidate: Desired): Change[] {
   // Added beyond the brief: a parameter that only takes effect on restart needs a rolling restart.
   for (const name of restartParameterChanges(previous, candidate))
     out.push({ path: ['config', name], what: `changing config "${name}" (applied only by a restart)` });
+  // Added beyond the brief: a live parameter that is removed goes back to the engine's
+  // default, which the catalogue does not know, so only a restart applies the removal
+  // (the planner: operator/planner/config-diff.ts). Accepting it would leave the planner
+  // blocked on the group's only node, an accepted desired state it cannot reach.
+  for (const name of removedLiveParameters(previous, candidate))
+    out.push({
+      path: ['config', name],
+      what: `removing config "${name}" (its default comes back only by a restart)`,
+      hint: `keep "${name}" with the value you want instead (a live parameter changes without a restart)`,
+    });
   return out;
+}
+
+/** Live parameters the previous version set and the candidate no longer does. */
+export function removedLiveParameters(previous: Desired, candidate: Desired): string[] {
+  return Object.keys(previous.config).filter((name) => !(name in candidate.config) && settableParameter(candidate.engine, name)?.apply === 'live');
 }
 
 function removedZones(previous: Desired, candidate: Desired): string[] {

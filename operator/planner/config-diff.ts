@@ -4,7 +4,9 @@
 //
 // A parameter that was REMOVED from the desired config is treated as restart-only,
 // whatever its kind: the catalogue knows no engine defaults, so "back to the default"
-// can only be had by starting the node without the parameter. Unknown names and an
+// can only be had by starting the node without the parameter (with replicationFactor 1
+// and no temporary VMs, validation refuses such a removal in a running cluster:
+// desired-state/transition.ts removedLiveParameters). Unknown names and an
 // unreadable label also need a restart (the start writes the whole configuration).
 import { settableParameter } from '../../desired-state/catalogue.ts';
 import type { EngineName } from '../../desired-state/types.ts';

@@ -140,14 +140,17 @@ function stillValid(config: Record<string, number | string>, ctx: ConfigContext)
   );
 }
 
-/** `config` with every restart-only parameter set exactly as in `from`. */
+/**
+ * `config` with every restart-only parameter set exactly as in `from`, and every live
+ * parameter of `from` still set (removing one needs a restart: its default is not known).
+ */
 function withRestartParameters(
   config: Record<string, number | string>,
   from: Record<string, number | string>,
 ): Record<string, number | string> {
   const restartOnly = new Set(ENGINE_PARAMETERS[ENGINE].settable.filter((p) => p.apply === 'restart').map((p) => p.name));
   const out = Object.fromEntries(Object.entries(config).filter(([name]) => !restartOnly.has(name)));
-  for (const [name, value] of Object.entries(from)) if (restartOnly.has(name)) out[name] = value;
+  for (const [name, value] of Object.entries(from)) if (restartOnly.has(name) || !(name in out)) out[name] = value;
   return out;
 }
 

@@ -27,14 +27,6 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
       'no backup"), and validation accepts the desired state — one of the two must change (refuse it, or do not report done)',
     explains: (f, r) => (f.check === 'backup-missing' || f.check === 'not-restored') && !r.heldData && r.accepted.at(-1)?.running === false,
   },
-  {
-    id: 'single-copy-live-parameter-removal',
-    diagnosis:
-      'with replicationFactor 1 and no temporary VMs, removing a live engine parameter passes validation (transition.ts ' +
-      'restartParameterChanges only counts restart-only parameters), but the planner treats the removal as restart-only and is ' +
-      'blocked ("the only node of its node group") → ERROR_STATE for an accepted desired state',
-    explains: (f) => f.check === 'error-state' && /only node of its node group/.test(f.message) && /was removed/.test(f.message),
-  },
 ];
 
 /** The failures no known issue explains. */
