@@ -8,8 +8,9 @@
 // restoreFromBackup names (safety invariant 4), whatever its sink.
 // When the sinks cannot be listed (observed.backups undefined) the plan waits.
 //
-// Choice: a cluster that is stopped and never held data takes its backups when it first
-// runs; until then their absence is not work (the plan can be done).
+// A cluster that is stopped and never held data is founded for its backups, then stops
+// again (running.ts foundingWork): each listed backup must exist, or the desired state
+// would be reported done without them.
 import { sinkKey, type ObservedBackup } from '../model/observed.ts';
 import type { SinkRef } from '../model/step.ts';
 import type { PlanContext } from './context.ts';

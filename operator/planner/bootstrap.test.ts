@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { exampleDesired } from '../../test/arbitraries/desired-state.ts';
 import { emptyObserved } from '../model/observed.ts';
 import { plan } from './plan.ts';
+import { converge } from './testing/converge.ts';
 import { Model } from './testing/model.ts';
 import { lines, stepsOf } from './testing/test-cluster.ts';
 
@@ -93,11 +94,36 @@ test('a started node that is down before the cluster exists: no founding (it may
   assert.ok(p.waiting.some((w) => w.includes('founded once every started node answers')));
 });
 
-test('running false from the start: the VMs are created, no node is started', () => {
-  const d = exampleDesired({ running: false });
+test('running false from the start, no backups: the VMs are created, no node is started', () => {
+  const d = exampleDesired({ running: false, backups: [] });
   const m = bootstrapped(d, 1);
   const p = plan(d, m.observe());
   assert.deepEqual(p.next, []);
-  assert.equal(p.done, true, 'a cluster that never ran needs no backup until it runs');
+  assert.equal(p.done, true, 'a cluster that never ran and lists no backup needs no node');
+});
+
+test('running false from the start with a backup: founded for it, the backup taken, then stopped', () => {
+  const d = exampleDesired({ running: false });
+  const m = bootstrapped(d, 1);
+  const p = plan(d, m.observe());
+  assert.equal(p.done, false, 'the backup it lists does not exist');
+  assert.equal(stepsOf(p, 'ensureVersion').length, 6, lines(p).join('\n'));
+  converge(d, m);
+  const end = m.observe();
+  assert.ok(end.backups?.some((b) => b.id === 'nightly' && b.complete), 'the backup exists');
+  assert.ok(end.facts.formed, 'the cluster was founded for it');
+  assert.ok(end.vms.every((vm) => vm.dataNodes.every((n) => !n.up)), 'every node stopped again');
+});
+
+test('running false from the start with restoreFromBackup: founded and restored, then stopped', () => {
+  const restore = { id: 'old', sink: { type: 'local' as const, path: 'backups' } };
+  const d = exampleDesired({ running: false, backups: [], restoreFromBackup: restore });
+  const m = bootstrapped(d, 1);
+  m.backups = [{ id: 'old', sink: 'local:backups', complete: true }];
+  assert.equal(plan(d, m.observe()).done, false, 'the restore is not done');
+  converge(d, m);
+  const end = m.observe();
+  assert.equal(end.facts.restoredFrom, 'old');
+  assert.ok(end.vms.every((vm) => vm.dataNodes.every((n) => !n.up)), 'every node stopped again');
 });
 

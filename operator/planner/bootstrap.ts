@@ -12,6 +12,7 @@
 import { REDIS_SLOTS, type ObservedDataNode } from '../model/observed.ts';
 import type { PlanContext } from './context.ts';
 import { groupName, plural } from './names.ts';
+import { foundingWork } from './running.ts';
 import { rangesText, shareRange, unownedRanges } from './slots.ts';
 
 /** The first kept node of group `g` that runs and has not joined yet. */
@@ -25,8 +26,9 @@ function freshNode(ctx: PlanContext, g: number): ObservedDataNode | undefined {
 
 export function formCluster(ctx: PlanContext): void {
   const { view, batch, desired: d } = ctx;
-  // A cluster that never held data is founded only when it is meant to run.
-  if (!ctx.running || !ctx.forming || (!d.running && !view.holdsData)) return;
+  // A cluster that never held data is founded only when it is meant to run, or for the
+  // restore or backups its desired state asks for (running.ts foundingWork).
+  if (!ctx.running || !ctx.forming || (!d.running && !view.holdsData && foundingWork(view) === undefined)) return;
   const n = d.nodeGroups;
   batch.estimate(n + (d.replicationFactor - 1) * n);
   if (view.members.length === 0) {

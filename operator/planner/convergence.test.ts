@@ -25,7 +25,9 @@ const cases: Case[] = [
   { name: 'bootstrap 3×2 with a backup', from: undefined, to: {}, max: 10 },
   { name: 'bootstrap 1×1 (one group, one node)', from: undefined, to: { nodeGroups: 1, replicationFactor: 1, backups: [] }, max: 8 },
   { name: 'bootstrap 2×3 over three zones', from: undefined, to: { nodeGroups: 2, replicationFactor: 3, availabilityZones: zones3 }, max: 10 },
-  { name: 'bootstrap stopped (VMs only)', from: undefined, to: { running: false }, max: 3 },
+  { name: 'bootstrap stopped, no backups (VMs only)', from: undefined, to: { running: false, backups: [] }, max: 3 },
+  { name: 'bootstrap stopped with a backup (founded for it, then stopped)', from: undefined, to: { running: false }, max: 12 },
+
   { name: 'scale out 3 → 5 node groups', from: base, to: { nodeGroups: 5 }, max: 14 },
   { name: 'scale in 3 → 1 node group', from: base, to: { nodeGroups: 1 }, max: 10 },
   { name: 'replicationFactor 2 → 3', from: base, to: { replicationFactor: 3 }, max: 8 },

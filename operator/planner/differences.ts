@@ -9,7 +9,8 @@
 // members agree on the topology, the restore (if any) is done, the listed backups exist
 // and no other backup (but the restore's) does.
 // Stopped: the same for VMs, agents and backups; no data node runs; labels are not
-// compared (the next start applies them); a cluster that never held data needs no backup.
+// compared (the next start applies them); the restore (if any) is done, the listed
+// backups exist — a cluster that never held data is founded for them (running.ts).
 import { REDIS_SLOTS } from '../model/observed.ts';
 import type { PlanContext } from './context.ts';
 import { missingBackups, unwantedBackups } from './backups.ts';
@@ -57,16 +58,14 @@ export function differences(ctx: PlanContext): string[] {
     for (const g of view.groupIndexes()) counts.set(g, view.group(g).slots);
     if (view.assigned === REDIS_SLOTS && !isBalanced(counts, d.nodeGroups) && push('the slots are not balanced')) return out;
     if (!view.topologyAgrees && push('the nodes do not agree on the topology')) return out;
-    if (ctx.restorePending && push(`backup "${d.restoreFromBackup?.id ?? ''}" is not restored yet`)) return out;
   }
+  if (ctx.restorePending && push(`backup "${d.restoreFromBackup?.id ?? ''}" is not restored yet`)) return out;
   const backups = view.observed.backups;
   if (backups === undefined) {
     push('the backups cannot be listed');
     return out;
   }
-  if (d.running || view.holdsData) {
-    for (const b of missingBackups(ctx, backups)) if (push(`backup "${b.id}" is missing`)) return out;
-  }
+  for (const b of missingBackups(ctx, backups)) if (push(`backup "${b.id}" is missing`)) return out;
   for (const b of unwantedBackups(ctx, backups)) if (push(`backup "${b.id}" in ${b.sink} is to be deleted`)) return out;
   return out;
 }

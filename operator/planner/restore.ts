@@ -23,8 +23,8 @@ export function restorePending(view: ClusterView): boolean {
 export function restoreBackup(ctx: PlanContext): void {
   const { view, batch, desired: d } = ctx;
   const r = d.restoreFromBackup;
-  // Restored when the cluster is meant to run (not while it only runs for other work).
-  if (r === undefined || !ctx.restorePending || !ctx.running || !d.running) return;
+  // Also with running false: the cluster then runs for the restore (running.ts foundingWork).
+  if (r === undefined || !ctx.restorePending || !ctx.running) return;
   batch.estimate(1);
   const backups = view.observed.backups;
   if (backups === undefined) {

@@ -10,15 +10,20 @@
 //
 // A cluster that never held data (never formed, no slot assigned) is not started for
 // such work: its VMs are created and removed as they are — except that a node that must
-// leave and is down is started first (it may be a member the others remember), and then
-// the cluster is neither founded nor restored while running is false.
+// leave and is down is started first (it may be a member the others remember), and
+// except the data work its desired state asks for (foundingWork): the restore it names
+// and the backups it lists. Those need a founded cluster, so it is founded (and
+// restored) with running false too, the backups are taken, then its nodes stop. (Before,
+// such a desired state was reported done without them: accepted but never reached.)
 //
 // `running: true` after a stop: every stopped node starts at once (drift.ts), their roles
 // are in their nodes.conf.
 import { REDIS_SLOTS } from '../model/observed.ts';
+import { missingBackups } from './backups.ts';
 import type { PlanContext } from './context.ts';
 import type { Layout } from './layout.ts';
 import { groupName, listIds } from './names.ts';
+import { restorePending } from './restore.ts';
 import { isBalanced } from './slots.ts';
 import type { ClusterView } from './view.ts';
 
@@ -34,6 +39,8 @@ export function workNeedingNodes(view: ClusterView, layout: Layout): string | un
       if (node !== undefined) return `${node.id} leaves ${groupName(index)} first`;
     }
   }
+  const founding = view.observed.facts.formed ? undefined : foundingWork(view);
+  if (founding !== undefined) return founding;
   if (!view.holdsData) return undefined;
   const d = view.desired;
   for (const [index, gl] of layout.groups) {
@@ -58,6 +65,21 @@ export function workNeedingNodes(view: ClusterView, layout: Layout): string | un
       if (!backups.some((o) => o.id === b.id && o.sink === key && o.complete)) return `backup "${b.id}" is to be taken`;
     }
   }
+  return undefined;
+}
+
+/**
+ * What a cluster that is not formed yet must still do with running nodes whatever
+ * `running` says (in words), or undefined: the restore restoreFromBackup names, then the
+ * backups desired.backups lists (each must exist; a backup of a cluster without data is
+ * an empty one). Missing backups count only once the sinks can be listed.
+ */
+export function foundingWork(view: ClusterView): string | undefined {
+  const r = view.desired.restoreFromBackup;
+  if (r !== undefined && restorePending(view)) return `backup "${r.id}" is to be restored into the new cluster`;
+  const backups = view.observed.backups;
+  const missing = backups === undefined ? undefined : missingBackups({ desired: view.desired }, backups)[0];
+  if (missing !== undefined) return `backup "${missing.id}" is to be taken, which needs the cluster founded`;
   return undefined;
 }
 

@@ -483,15 +483,15 @@ function checkAtDesired(d: Desired, m: Model): string[] {
   }
   if (d.running && m.owner.some((o) => o === '')) out.push('some slots are not served');
   const formed = m.facts.formed;
-  if (d.running || formed) {
-    for (const b of d.backups) {
-      if (!m.backups.some((o) => o.id === b.id && o.sink === `${b.sink.type}:${b.sink.path}` && o.complete)) out.push(`backup ${b.id} is missing`);
-    }
+  // Listed backups exist and the restore is done, stopped or not (a cluster that never
+  // held data is founded for them: running.ts foundingWork).
+  for (const b of d.backups) {
+    if (!m.backups.some((o) => o.id === b.id && o.sink === `${b.sink.type}:${b.sink.path}` && o.complete)) out.push(`backup ${b.id} is missing`);
   }
   for (const o of m.backups) {
     if (o.id === d.restoreFromBackup?.id) continue;
     if (!d.backups.some((b) => b.id === o.id && `${b.sink.type}:${b.sink.path}` === o.sink)) out.push(`backup ${o.id} should be gone`);
   }
-  if (d.running && d.restoreFromBackup !== undefined && m.facts.restoredFrom !== d.restoreFromBackup.id && !formed) out.push('not restored');
+  if (d.restoreFromBackup !== undefined && m.facts.restoredFrom !== d.restoreFromBackup.id && !formed) out.push('not restored');
   return out;
 }
