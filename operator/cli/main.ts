@@ -2,6 +2,7 @@
 // contract (0 ok, 1 failed/invalid, 2 usage). No stack trace reaches a user unless
 // COXSWAIN_DEBUG=1 is set.
 import { readFileSync } from 'node:fs';
+import { repoPath } from '../repo-root.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Command } from './command.ts';
 import { processOutput, type Output } from './output.ts';
 import { UsageError } from './usage.ts';
@@ -33,7 +34,7 @@ export async function loadCommands(): Promise<Command[]> {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoPath } from '../repo-root.ts';
 import { AdminClient, findLeader } from '../leader/admin-client.ts';
 import { checkDesiredStateFile, startLeader, type LeaderEnd, type PartsFactory, type RunningLeader } from '../leader/leader.ts';
 import { LeaderRunningError, liveLockHolder } from '../leader/lock.ts';
@@ -43,7 +43,7 @@ export interface UpCommandDeps {
   debounceMs: number | undefined;
 }
 
-const BIN = fileURLToPath(new URL('../bin/coxswain.mjs', import.meta.url));
+const BIN = repoPath('operator', 'bin', 'coxswain.mjs');
 
 function processStopSignals(handler: (signal: string) => void): () => void {
   let count = 0;

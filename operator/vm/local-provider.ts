@@ -17,11 +17,10 @@
 // operations on one VM run one at a time and the inventory is updated under its own lock.
 // Linux only, like the agent's supervisor: processes are recognised through /proc.
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { chmod, link, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
+import { repoPath } from '../repo-root.ts';
 import type { Logger } from 'pino';
 import { canBind as canBindOnHost, findPortHolder, isRunning } from '../../agent/process-inspect.ts';
 import { syncDirectory } from '../../agent/server/atomic-file.ts';
@@ -78,7 +77,7 @@ export interface LocalVmProviderOptions {
   /**
    * The agent program; the provider appends --data-dir, --secret-file, --host, --port,
    * --agent-id and --zone.
-   * @default [node, "--import", <tsx>, <repo>/operator/bin/coxswain.mjs, "agent"]
+   * @default [node, <repo>/operator/bin/coxswain.mjs, "agent"]
    */
   agentCommand?: readonly string[];
   /** @default the system clock */
@@ -127,13 +126,13 @@ const INVENTORY_LOCK = '\0inventory';
 /** How an internal call (stopping data nodes on delete/shutdown) names itself to the agent. */
 const PROVIDER_JOB_ID = 'vm-provider';
 
-/** The default agent command: this repository's `coxswain agent`, run through tsx. */
+/**
+ * The default agent command: this repository's `coxswain agent`. The entry point runs the
+ * bundle that `make` builds when it is current, else the sources through tsx (it
+ * registers the loader itself, so no `--import tsx` here: that would load it twice).
+ */
 export function defaultAgentCommand(): string[] {
-  const bin = fileURLToPath(new URL('../bin/coxswain.mjs', import.meta.url));
-  // `--import tsx` would be resolved from the agent's working directory (its VM
-  // directory), where no node_modules is: give the loader's own location instead.
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return [process.execPath, '--import', tsx, bin, 'agent'];
+  return [process.execPath, repoPath('operator', 'bin', 'coxswain.mjs'), 'agent'];
 }
 
 function resolveOptions(options: LocalVmProviderOptions): ResolvedOptions {
