@@ -4,9 +4,9 @@
 //   node.pid   the pid alone, for people and scripts; present only while it runs
 // Both are replaced atomically (temporary file, fsync, rename): a crash leaves the old
 // content or the new, never half a file.
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from './server/atomic-file.ts';
+import { readTextIfExists, writeFileAtomic } from './server/atomic-file.ts';
 
 export const RECORD_FILE = 'node.json';
 export const PID_FILE = 'node.pid';
@@ -50,13 +50,8 @@ export interface NodeRecord {
 
 /** The record in `nodeDir`: undefined when there is none; throws when it cannot be read or parsed. */
 export async function readRecord(nodeDir: string): Promise<NodeRecord | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path.join(nodeDir, RECORD_FILE), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readTextIfExists(path.join(nodeDir, RECORD_FILE));
+  if (text === undefined) return undefined;
   const value: unknown = JSON.parse(text);
   if (!isRecord(value)) throw new Error(`${path.join(nodeDir, RECORD_FILE)} is not a node record of format 1`);
   return value;

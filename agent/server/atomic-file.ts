@@ -2,7 +2,7 @@
 // Write a temporary file in the same directory, fsync it, rename it over the target,
 // then fsync the directory so the rename itself survives a power loss.
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Replaces `file` with `content` atomically and durably. */
@@ -35,5 +35,15 @@ export async function syncDirectory(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/** The text of `file`, or undefined when it does not exist; other errors are thrown. */
+export async function readTextIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
 }

@@ -19,7 +19,7 @@
 // completely, and the retry with the same key must run it again. That is why every
 // backend operation must itself be idempotent in effect.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -31,7 +31,7 @@ import {
   asAgentCallError,
   reviveError,
 } from '../../proto/status.ts';
-import { writeFileAtomic } from './atomic-file.ts';
+import { readTextIfExists, writeFileAtomic } from './atomic-file.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { raceSignal } from './deadline.ts';
 
@@ -271,13 +271,8 @@ export class IdempotencyStore {
   }
 
   async #read(file: string): Promise<IdempotencyRecord | undefined> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    const text = await readTextIfExists(file);
+    if (text === undefined) return undefined;
     try {
       const parsed = JSON.parse(text) as Partial<IdempotencyRecord>;
       if (

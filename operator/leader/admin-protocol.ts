@@ -3,7 +3,7 @@
 // the routes, and the error body. HTTP/1.1 + JSON on 127.0.0.1; every request carries
 // `Authorization: Bearer <token>` with the token from leader.json (mode 0600), so only
 // the user who owns the state directory can talk to the leader.
-import { readFile } from 'node:fs/promises';
+import { readTextIfExists } from '../../agent/server/atomic-file.ts';
 
 /** The content of <stateDir>/leader.json. */
 export interface AdminEndpoint {
@@ -66,13 +66,8 @@ export interface ShutdownRequest {
 
 /** leader.json, or undefined when it does not exist or is not a record of this format. */
 export async function readAdminEndpoint(file: string): Promise<AdminEndpoint | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(text);

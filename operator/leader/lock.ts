@@ -6,6 +6,7 @@
 // second exclusive file, so two leaders starting at once cannot both take it.
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { isRunning, readCmdline, readProcStat } from '../../agent/process-inspect.ts';
+import { readTextIfExists } from '../../agent/server/atomic-file.ts';
 
 /** Another leader holds the lock. */
 export class LeaderRunningError extends Error {
@@ -54,13 +55,8 @@ export function parseLockFile(text: string): LockHolder | undefined {
 
 /** The holder of the lock in `file` when that process still runs, else undefined. */
 export async function liveLockHolder(file: string): Promise<LockHolder | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   const holder = parseLockFile(text);
   if (holder === undefined) return undefined;
   return (await holderIsAlive(holder)) ? holder : undefined;

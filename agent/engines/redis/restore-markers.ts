@@ -10,9 +10,9 @@
 // written atomically once the restore finished; its name is a hash of the key, its
 // content says what it is for people.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../../server/atomic-file.ts';
+import { readTextIfExists, writeFileAtomic } from '../../server/atomic-file.ts';
 
 export const RESTORE_MARKER_DIR = 'restores';
 
@@ -47,13 +47,8 @@ function sameTarget(m: RestoreMarker, t: RestoreTarget): boolean {
 /** The marker of a finished restore of exactly this backup into exactly these nodes, or undefined. */
 export async function findRestoreMarker(dir: string, target: RestoreTarget): Promise<RestoreMarker | undefined> {
   if (target.engineNodeIds.some((id) => id === '')) return undefined; // a node without engine id cannot have been restored into
-  let text: string;
-  try {
-    text = await readFile(fileOf(dir, target), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readTextIfExists(fileOf(dir, target));
+  if (text === undefined) return undefined;
   const value = JSON.parse(text) as RestoreMarker;
   return value.format === 1 && Array.isArray(value.engineNodeIds) && sameTarget(value, target) ? value : undefined;
 }
