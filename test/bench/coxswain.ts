@@ -20,12 +20,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { editJsonc } from '../../operator/demo/edit-jsonc.ts';
-import { runCli } from '../support/run-cli.ts';
-import type { CliRun } from '../support/run-cli.ts';
+import { AGENT_PORT_BASE_ENV, CliCluster, CoxswainCommandError, DATA_PORT_BASE_ENV, EXAMPLE_FILE } from '../support/cli-cluster.ts';
 import { ClusterWriter } from '../support/writer.ts';
-import type { ClusterAddress } from '../support/writer.ts';
 import { registerCleanup } from './cleanup.ts';
 import { expectCluster } from './cluster-check.ts';
 import { checkDataSet, loadDataSet, probe } from './data-set.ts';
@@ -34,10 +31,6 @@ import { agentPids, dataNodePids, pidFromFile, rssKiB, rssOfPids } from './memor
 import { ENGINE_CONFIG, SHAPE, emptySide, opResult } from './ops.ts';
 import type { OpResult, OperationName, SideResult } from './ops.ts';
 import { freePortRun } from './port-range.ts';
-
-export const EXAMPLE_FILE = fileURLToPath(new URL('../../desired-state/desired_state.jsonc', import.meta.url));
-export const DATA_PORT_BASE_ENV = 'COXSWAIN_DATA_PORT_BASE';
-export const AGENT_PORT_BASE_ENV = 'COXSWAIN_AGENT_PORT_BASE';
 
 /** Ports reserved per cluster: 8 VMs at the widest (scale-out), room for temporary and replacement VMs. */
 const PORTS_PER_CLUSTER = 16;
@@ -55,116 +48,9 @@ export interface CoxswainOptions {
   tmpRoot?: string;
 }
 
-/** A `coxswain` command failed; the message carries what it printed. */
-export class CoxswainCommandError extends Error {
-  override name = 'CoxswainCommandError';
-}
-
-/** What `status --json` holds that the bench reads (DESIGN.md's JSON keys). */
-interface StatusJson {
-  state?: string;
-  acceptedId?: number | null;
-  lastError?: unknown;
-  nodeGroups?: { nodes?: { host?: string; port?: number; role?: string; up?: boolean }[] }[];
-  agents?: { id?: string; endpoint?: string; up?: boolean }[];
-}
-
-/** One cluster driven through the command line. */
-class CliCluster {
-  readonly file: string;
-  readonly stateDir: string;
-  readonly env: NodeJS.ProcessEnv;
-  id = 1;
-  started = false;
-
-  constructor(dir: string, name: string, env: NodeJS.ProcessEnv) {
-    this.file = path.join(dir, `${name}.jsonc`);
-    this.stateDir = path.join(dir, `${name}-state`);
-    this.env = env;
-  }
-
-  /** Runs `coxswain ARGS --state-dir D` (validate reads no state: it gets no --state-dir). */
-  async cli(args: string[], timeoutMs = 60_000): Promise<CliRun> {
-    const withState = args[0] === 'validate' ? args : [...args, '--state-dir', this.stateDir];
-    return runCli(withState, { env: this.env, timeoutMs, cwd: path.dirname(this.file) });
-  }
-
-  /** Runs a command that must exit 0. */
-  async must(args: string[], timeoutMs = 60_000): Promise<CliRun> {
-    const run = await this.cli(args, timeoutMs);
-    if (run.code !== 0) {
-      const said = `${run.stderr}${run.stdout}`.trim().split('\n').slice(-10).join('\n');
-      const hint = /unknown command/.test(said) ? ' (this command of the DESIGN.md contract is not in the coxswain binary yet)' : '';
-      throw new CoxswainCommandError(`coxswain ${args.join(' ')} exited with ${String(run.code ?? run.signal)}${hint}:\n${said}`);
-    }
-    return run;
-  }
-
-  /** Sets fields of FILE, raising its id by one, as a person editing it would. */
-  async edit(changes: Record<string, unknown>): Promise<number> {
-    this.id += 1;
-    const text = await readFile(this.file, 'utf8');
-    await writeFile(this.file, editJsonc(text, { ...changes, id: this.id }));
-    return this.id;
-  }
-
-  /** `coxswain wait --id N`: exits 0 at AT_DESIRED_STATE for N; anything else is an error with the status. */
-  async wait(id: number, timeoutSeconds: number): Promise<void> {
-    const run = await this.cli(['wait', '--id', String(id), '--timeout', String(timeoutSeconds)], (timeoutSeconds + 30) * 1000);
-    if (run.code === 0) return;
-    const status = await this.cli(['status']).catch(() => undefined);
-    const said = `${run.stderr}${run.stdout}`.trim().split('\n').slice(-8).join('\n');
-    throw new CoxswainCommandError(
-      `coxswain wait --id ${id} exited with ${String(run.code ?? run.signal)}:\n${said}${status ? `\nstatus:\n${status.stdout.trim()}` : ''}`,
-    );
-  }
-
-  async status(): Promise<StatusJson> {
-    const run = await this.must(['status', '--json']);
-    try {
-      return JSON.parse(run.stdout) as StatusJson;
-    } catch {
-      throw new CoxswainCommandError(`coxswain status --json did not print JSON: ${run.stdout.slice(0, 200)}`);
-    }
-  }
-
-  /** Addresses of the data nodes that are up, from `status --json`. */
-  async dataAddresses(): Promise<ClusterAddress[]> {
-    const status = await this.status();
-    const out: ClusterAddress[] = [];
-    for (const g of status.nodeGroups ?? []) {
-      for (const n of g.nodes ?? []) {
-        if (n.up === true && typeof n.host === 'string' && typeof n.port === 'number') out.push({ host: n.host, port: n.port });
-      }
-    }
-    if (out.length === 0) throw new CoxswainCommandError(`coxswain status --json lists no data node that is up (state ${String(status.state)})`);
-    return out;
-  }
-
-  /** `down --purge`; when it fails, the processes it should have stopped are stopped by pid. */
-  async down(): Promise<void> {
-    if (!this.started) return;
-    const run = await this.cli(['down', '--purge'], 120_000).catch((err: unknown) => err);
-    if (run instanceof Error || (run as CliRun).code !== 0) {
-      const why = run instanceof Error ? run.message : `${(run as CliRun).stderr}${(run as CliRun).stdout}`.trim();
-      log.warn({ stateDir: this.stateDir, why }, `coxswain down --purge failed; stopping the leader and agents of ${this.stateDir} by pid`);
-      const pids = [await pidFromFile(path.join(this.stateDir, 'leader.pid')), ...(await agentPids(this.stateDir))];
-      for (const pid of pids) {
-        if (pid === undefined) continue;
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch {
-          // already gone
-        }
-      }
-    }
-  }
-}
-
-/** The last `lines` lines of <stateDir>/leader.log (empty when there is none). */
-async function leaderLogTail(stateDir: string, lines: number): Promise<string[]> {
-  const text = await readFile(path.join(stateDir, 'leader.log'), 'utf8').catch(() => '');
-  return text.trimEnd().split('\n').filter((l) => l !== '').slice(-lines);
+/** A CliCluster whose failed `down --purge` is logged as the bench logs. */
+function benchCluster(dir: string, name: string, env: NodeJS.ProcessEnv): CliCluster {
+  return new CliCluster(dir, name, env, { warn: (message, fields) => log.warn(fields, message) });
 }
 
 /** The desired state of the bench cluster, from the documented example. */
@@ -194,7 +80,7 @@ export async function runCoxswain(opts: CoxswainOptions = {}): Promise<SideResul
     [DATA_PORT_BASE_ENV]: String(await freePortRun(PORTS_PER_CLUSTER, { withBus: true })),
     [AGENT_PORT_BASE_ENV]: String(await freePortRun(PORTS_PER_CLUSTER)),
   });
-  const main = new CliCluster(dir, 'bench', await portEnv());
+  const main = benchCluster(dir, 'bench', await portEnv());
   let restored: CliCluster | undefined;
   let writer: ClusterWriter | undefined;
   const example = await readFile(EXAMPLE_FILE, 'utf8');
@@ -253,7 +139,7 @@ export async function runCoxswain(opts: CoxswainOptions = {}): Promise<SideResul
     result.ops.backup = await timed('backup', () => step({ backups: [backupRef] }));
 
     const status = await main.status();
-    const ports = (status.nodeGroups ?? []).flatMap((g) => (g.nodes ?? []).map((n) => n.port ?? -1));
+    const ports = status.nodeGroups.flatMap((g) => g.nodes.map((n) => n.port));
     const leaderPid = await pidFromFile(path.join(main.stateDir, 'leader.pid'));
     result.memory = {
       leaderKiB: leaderPid === undefined ? undefined : await rssKiB(leaderPid),
@@ -261,7 +147,7 @@ export async function runCoxswain(opts: CoxswainOptions = {}): Promise<SideResul
       dataNodesKiB: await rssOfPids(await dataNodePids(ports)),
     };
 
-    const second = new CliCluster(dir, 'bench-restored', await portEnv());
+    const second = benchCluster(dir, 'bench-restored', await portEnv());
     restored = second;
     await writeFile(second.file, benchDesiredState(example, { name: 'bench-restored', version: '8.0', backups: [backupRef], restoreFromBackup: backupRef }));
     const restoreResult = await timed('restore', async () => {
@@ -278,7 +164,7 @@ export async function runCoxswain(opts: CoxswainOptions = {}): Promise<SideResul
     result.failure = err instanceof Error ? err.message : String(err);
     log.error({ side: 'coxswain', err: result.failure }, `coxswain side stopped: ${result.failure}`);
     for (const c of [main, restored]) {
-      const tail = c === undefined ? [] : await leaderLogTail(c.stateDir, 40);
+      const tail = c === undefined ? [] : await c.leaderLogTail(40);
       if (tail.length > 0) log.error({ side: 'coxswain', stateDir: c?.stateDir, leaderLog: tail }, 'the last lines of the leader log, before down --purge removes it');
     }
   } finally {
