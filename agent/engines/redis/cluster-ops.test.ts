@@ -25,7 +25,7 @@ import type { MoveProgress } from './cluster-ops.ts';
 import { isRedisOpError, redisOpError } from './errors.ts';
 import { isRetryable, toServiceError } from '../../../proto/status.ts';
 import type { RedisOpError } from './errors.ts';
-import { command, withNode } from './redis-connection.ts';
+import { command, formatAddr, withNode } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
 import { SLOT_COUNT, findNode, primariesOf, replicasOf } from './topology.ts';
 import type { Topology, TopologyNode } from './topology.ts';
@@ -568,6 +568,32 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
       }
       await assertCheckOk(all[0] ?? np.addr);
     });
+  });
+
+  test('3×2 → 3×1: a replica of each node group removed at once, each stopped as soon as it is out (as the agents do)', async () => {
+    // Seen end to end (replicationFactor 3 → 2): each removal remembered the other
+    // replicas as members; once another call had reset them, its wait for agreement
+    // MET them back in as empty primaries, and once they were stopped it waited for
+    // them until its deadline, again and again.
+    const { primaries, replicas } = await formShards('redis-server', 3, 2);
+    const second = replicas.slice(3);
+    const ids = await Promise.all(second.map((s) => withNode(s.addr, (c) => command<string>(c, 'CLUSTER', 'MYID'))));
+    const t0 = Date.now();
+    await Promise.all(
+      second.map(async (s, i) => {
+        const removed = await new RedisClusterOps({ seeds: [s.addr], logger: LOGGER, agreementTimeoutMs: 15_000 }).removeNode(ids[i] ?? '');
+        assert.ok(removed.changed && removed.reset);
+        await stop(s);
+      }),
+    );
+    const ms = Date.now() - t0;
+    timed('removeNode ×3 at once, each node stopped right after', ms);
+    // A fresh view from the primaries (`ops` still remembers the removed addresses).
+    const after = await new RedisClusterOps({ seeds: primaries.map((p) => p.addr) }).agree('test', { timeoutMs: 10_000 });
+    assert.equal(after.topology.nodes.length, 6, `members: ${after.topology.nodes.map((n) => formatAddr(n.addr)).join(', ')}`);
+    assertComplete(after.topology, 3, 1);
+    for (const id of ids) assert.equal(findNode(after.topology, id), undefined, 'a removed node is not met back in');
+    await assertCheckOk(primaries[0]?.addr ?? { host: '127.0.0.1', port: 0 });
   });
 
   test('mixed versions: a Valkey 8.0 replica of a Redis 7.0 primary, failover to it', async () => {

@@ -1022,7 +1022,7 @@ export class RedisClusterOps {
         await this.resetNode(op, leftover.addr, id, signal);
         this.members.delete(formatAddr(leftover.addr));
       }
-      const after = await this.agree(op, { signal });
+      const after = await this.agree(op, { signal, ignoreStrangers: true });
       return { changed: leftover !== undefined, topology: after.topology, ms: Date.now() - started, reset: leftover !== undefined };
     }
     if (node.slotCount > 0) {
@@ -1086,8 +1086,13 @@ export class RedisClusterOps {
       this.log.warn({ op, nodeId: id, addr: formatAddr(node.addr) }, 'node unreachable: forgotten by the others, but not reset');
     }
     this.members.delete(formatAddr(node.addr));
+    // Other removals may run at the same time (the leader removes a replica of each
+    // node group at once): the members remembered above then include nodes that were
+    // reset or stopped meanwhile. They are not members any more: they must neither hold
+    // up the agreement nor be met back into the cluster.
     const after = await this.agree(op, {
       signal,
+      ignoreStrangers: true,
       until: (o) => (isMember(o.topology, id) ? [`node ${shortId(id)} is still known`] : []),
     });
     return { changed: true, topology: after.topology, ms: Date.now() - started, reset };

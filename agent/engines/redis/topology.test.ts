@@ -15,6 +15,7 @@ import {
   slotOwners,
   slotsToRanges,
   topologyDigest,
+  withoutStrangers,
 } from './topology.ts';
 import type { ClusterNodeRecord, NodeView } from './topology.ts';
 import { redisOpError } from './errors.ts';
@@ -317,6 +318,31 @@ describe('judgeAgreement', () => {
     ];
     const j = judgeAgreement(views);
     assert.deepEqual(j.disagreements, ['node (127.0.0.1:23009) is unreachable: cannot reach the node (ECONNREFUSED)']);
+  });
+
+  test('withoutStrangers: a lone reset node and a stopped, forgotten address are not members; a lone node before formation is', () => {
+    const members = allViews(REDIS70_PRIMARY_VIEW);
+    const reset = view(`${'a'.repeat(40)} 127.0.0.1:23999@33999 myself,master - 0 0 0 connected`);
+    const stopped: NodeView = {
+      addr: { host: '127.0.0.1', port: 23998 },
+      reachable: false,
+      error: redisOpError({ op: 'observeCluster', reason: 'UNREACHABLE', detail: 'cannot reach the node (ECONNREFUSED)', action: 'start it' }),
+    };
+    const down: NodeView = { ...stopped, addr: { host: '127.0.0.1', port: 23007 } }; // a member (r2) that is down
+    const kept = withoutStrangers([...members, reset, stopped, down]);
+    assert.deepEqual(
+      kept.map((v) => v.addr.port),
+      [...members.map((v) => v.addr.port), 23007],
+      'the reset node and the unlisted address are left out; a member that is down is kept',
+    );
+    const j = judgeAgreement(withoutStrangers([...members, reset, stopped]));
+    assert.deepEqual(j.disagreements, []);
+    // Nodes that all know only themselves: a cluster being formed; nothing is left out.
+    const fresh = [reset, view(`${'b'.repeat(40)} 127.0.0.1:23997@33997 myself,master - 0 0 0 connected`)];
+    assert.equal(withoutStrangers(fresh).length, 2);
+    // A lone node the members know (it has just met them) is kept.
+    const known = view(`${R.r2} 127.0.0.1:23007@33007 myself,master - 0 0 0 connected`);
+    assert.equal(withoutStrangers([...members.filter((v) => v.reachable && v.myId !== R.r2), known]).length, members.length);
   });
 
   test('mergeTopology prefers what a node says about itself', () => {

@@ -355,6 +355,41 @@ export interface JudgeOptions {
    * step that gives it slots waits for its ok itself.
    */
   stateNotRequiredOf?: ReadonlySet<string> | undefined;
+  /**
+   * Leave out nodes that are not members (withoutStrangers): a seed address may have
+   * left the cluster meanwhile, e.g. a replica another RemoveNode call took out at the
+   * same time. Used by the removals.
+   */
+  ignoreStrangers?: boolean | undefined;
+}
+
+/**
+ * The views without the nodes that are not members of the cluster the others form:
+ * - a reachable node that knows no node but itself, serves no slot, and that no other
+ *   reachable node knows by its id (one just reset by a removal, or a fresh one);
+ * - an unreachable address that no reachable node lists (one removed, then stopped).
+ * Only while some reachable node knows others: views of lone nodes alone (a cluster
+ * being formed) are left as they are. Such strangers must neither hold up agreement
+ * nor be announced to the members (pushNews would MEET a removed node back in).
+ */
+export function withoutStrangers(views: NodeView[]): NodeView[] {
+  const reachable = views.filter((v): v is Extract<NodeView, { reachable: true }> => v.reachable);
+  if (!reachable.some((v) => v.nodes.length > 1)) return views;
+  const knownIds = new Set<string>();
+  const listed = new Set<string>();
+  for (const v of reachable) {
+    for (const r of v.nodes) {
+      if (r.myself) continue;
+      if (!r.flags.includes('handshake')) knownIds.add(r.id);
+      if (r.host) listed.add(formatAddr({ host: r.host, port: r.port }));
+    }
+  }
+  return views.filter((v) => {
+    if (!v.reachable) return listed.has(formatAddr(v.addr));
+    const self = v.nodes.find((r) => r.myself);
+    const lone = v.nodes.length === 1 && (self?.slots.length ?? 0) === 0;
+    return !lone || knownIds.has(v.myId);
+  });
 }
 
 export function judgeAgreement(views: NodeView[], opts: JudgeOptions = {}): Omit<ClusterObservation, 'views'> {
@@ -580,7 +615,7 @@ export async function observeCluster(addrs: NodeAddress[], opts: ObserveOptions 
       }
       todo = next;
     }
-    const all = [...views.values()];
+    const all = opts.ignoreStrangers === true ? withoutStrangers([...views.values()]) : [...views.values()];
     return { views: all, ...judgeAgreement(all, opts) };
   } finally {
     if (!opts.pool) pool.close();
@@ -631,6 +666,7 @@ export async function waitForAgreementObservation(addrs: NodeAddress[], opts: Wa
         discover: opts.discover,
         allowOpenSlots: opts.allowOpenSlots,
         stateNotRequiredOf: opts.stateNotRequiredOf,
+        ignoreStrangers: opts.ignoreStrangers,
         pool,
       });
       last = obs.agreed ? (opts.until?.(obs) ?? []) : obs.disagreements;
