@@ -14,7 +14,8 @@ const single = (o: Partial<Desired> = {}) => ({ replicationFactor: 1, running: t
 
 interface Refused {
   name: string;
-  previous: Desired;
+  /** undefined: the first desired state. */
+  previous: Desired | undefined;
   candidate: Desired;
   everRan?: boolean;
   code: ProblemCode;
@@ -212,6 +213,26 @@ const refused: Refused[] = [
     hint: /^keep "maxmemory" with the value you want instead .*; or set "allowTemporaryVms": true/,
   },
   {
+    name: 'never ran, stopped: a backup listed in the first desired state (beyond the brief)',
+    previous: undefined,
+    candidate: next({ running: false }),
+    everRan: false,
+    code: 'transition',
+    path: '$.backups[0]',
+    message: 'backup "nightly" cannot be taken: the cluster has never run, so it holds no data to back up, and "running" is false',
+    hint: 'list it once the cluster runs',
+  },
+  {
+    name: 'never ran, stopped: a backup added to a stopped cluster (beyond the brief)',
+    previous: prev({ running: false, backups: [] }),
+    candidate: next({ running: false, restoreFromBackup: { id: 'old', sink: local('r') }, backups: [{ id: 'old', sink: local('r') }, { id: 'new', sink: local('b') }] }),
+    everRan: false,
+    code: 'transition',
+    path: '$.backups[1]',
+    message: 'backup "new" cannot be taken: the cluster has never run',
+    hint: 'remove it for now',
+  },
+  {
     name: 'stopped on both sides after it ran: nodeGroups change (beyond the brief)',
     previous: prev({ running: false }),
     candidate: next({ running: false, nodeGroups: 4 }),
@@ -255,7 +276,7 @@ const refused: Refused[] = [
 
 for (const c of refused) {
   void test(`transition refused: ${c.name}`, () => {
-    const problems = checkTransition(c.previous, c.candidate, { everRan: c.everRan ?? c.previous.running });
+    const problems = checkTransition(c.previous, c.candidate, { everRan: c.everRan ?? c.previous?.running ?? false });
     assert.equal(problems.length, 1, JSON.stringify(problems, null, 2));
     const [p] = problems;
     assert.ok(p);
@@ -301,7 +322,10 @@ const allowed: Allowed[] = [
   { name: 'restoreFromBackup removed after it ran', previous: prev({ restoreFromBackup: { id: 'nightly', sink: local('backups') } }), candidate: next() },
   { name: 'a backup removed', previous: prev(), candidate: next({ backups: [] }) },
   { name: 'a backup added with a new id', previous: prev(), candidate: next({ backups: [{ id: 'nightly', sink: local('backups') }, { id: 'weekly', sink: local('w') }] }) },
-  { name: 'stopped on both sides, never ran: anything', previous: prev({ running: false }), candidate: next({ running: false, nodeGroups: 7, vmType: 'large', backups: [{ id: 'new', sink: local('b') }] }), everRan: false },
+  { name: 'stopped on both sides, never ran: anything but backups', previous: prev({ running: false, backups: [] }), candidate: next({ running: false, nodeGroups: 7, vmType: 'large', backups: [] }), everRan: false },
+  { name: 'never ran, stopped: the backup it restores from may be listed', previous: undefined, candidate: next({ running: false, restoreFromBackup: { id: 'nightly', sink: local('backups') } }), everRan: false },
+  { name: 'never ran: backups listed together with running: true', previous: prev({ running: false, backups: [] }), candidate: next({ backups: [{ id: 'new', sink: local('b') }] }), everRan: false },
+  { name: 'stopped after it ran: a backup listed (taken with the nodes running, then stopped)', previous: prev({ running: false, backups: [] }), candidate: next({ running: false, backups: [] }), everRan: true },
   { name: 'stopped on both sides after it ran: version change and restart', previous: prev({ running: false }), candidate: next({ running: false, version: '8.0', runningSince: 6 }), everRan: true },
   { name: 'stopped on both sides after it ran: replicas removed', previous: prev({ running: false, replicationFactor: 3 }), candidate: next({ running: false, replicationFactor: 2 }), everRan: true },
   { name: 'stopping with a node-group change in the same version', previous: prev(), candidate: next({ running: false, nodeGroups: 4 }), everRan: true },

@@ -16,7 +16,8 @@ export function checkTransition(
   candidate: Desired,
   context: TransitionContext,
 ): Problem[] {
-  if (previous === undefined) return [];
+  // The first desired state of a cluster: only what concerns a cluster that never ran.
+  if (previous === undefined) return checkNeverRanBackups(candidate, context);
   // An id that does not increase means the file is ignored: nothing else about it matters.
   if (candidate.id <= previous.id) return [idNotIncreasing(previous.id, candidate.id)];
   return [
@@ -27,6 +28,7 @@ export function checkTransition(
     ...checkBackupSinks(previous, candidate),
     ...checkSingleCopyRolling(previous, candidate),
     ...checkStoppedCluster(previous, candidate, context),
+    ...checkNeverRanBackups(candidate, context),
   ];
 }
 
@@ -162,6 +164,35 @@ function checkBackupSinks(previous: Desired, candidate: Desired): Problem[] {
         ['backups', i, 'sink'],
         `backup "${b.id}" was kept in ${old.sink.type} ${JSON.stringify(old.sink.path)} and cannot move to ${b.sink.type} ${JSON.stringify(b.sink.path)}`,
         `keep its sink as it was; for a copy in another place, add a backup with a new id (removing "${b.id}" deletes it)`,
+      ),
+    );
+  });
+  return out;
+}
+
+// ──────────────────── backups of a cluster that never ran (added beyond the brief) ────────────────────
+
+/**
+ * A cluster that never ran holds no data. Each listed backup must exist, so for a
+ * stopped one the planner would have to found the cluster only to take an empty backup
+ * (operator/planner/running.ts foundingWork) — and a founded cluster is no longer new: a
+ * restoreFromBackup set or changed afterwards (allowed while the cluster never ran)
+ * could not fill it, an accepted desired state the planner could never reach. Reported
+ * done without the backups instead, it would not be at its desired state either. So
+ * while no accepted desired state had the cluster running, one with `running: false`
+ * lists no backup but the one it restores from (that one exists, or the restore fails).
+ */
+function checkNeverRanBackups(candidate: Desired, context: TransitionContext): Problem[] {
+  if (context.everRan || candidate.running) return [];
+  const out: Problem[] = [];
+  candidate.backups.forEach((b, i) => {
+    if (sameBackup(b, candidate.restoreFromBackup)) return;
+    out.push(
+      problem(
+        'transition',
+        ['backups', i],
+        `backup "${b.id}" cannot be taken: the cluster has never run, so it holds no data to back up, and "running" is false`,
+        'remove it for now and list it once the cluster runs (in the same desired state that sets "running": true, or later)',
       ),
     );
   });

@@ -195,9 +195,9 @@ void test('a higher id with valid changes is valid against the previous state', 
 void test('everRan defaults to previous.running, and can be given', () => {
   const restore = { id: 'nightly', sink: { type: 'local', path: 'backups' } };
   const t = text({ id: 6, running: false, restoreFromBackup: restore });
-  assert.equal(validate(t, { previous: accepted({ running: false }) }).verdict, 'valid');
+  assert.equal(validate(t, { previous: accepted({ running: false, backups: [] }) }).verdict, 'valid');
   assert.equal(validate(t, { previous: accepted({ running: true }) }).verdict, 'invalid');
-  assert.equal(validate(t, { previous: accepted({ running: false }), everRan: true }).verdict, 'invalid');
+  assert.equal(validate(t, { previous: accepted({ running: false, backups: [] }), everRan: true }).verdict, 'invalid');
 });
 
 void test('stages stop at the first with problems: a syntax error hides the rule problems', () => {

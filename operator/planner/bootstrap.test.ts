@@ -115,13 +115,34 @@ test('running false from the start with a backup: founded for it, the backup tak
   assert.ok(end.vms.every((vm) => vm.dataNodes.every((n) => !n.up)), 'every node stopped again');
 });
 
-test('running false from the start with restoreFromBackup: founded and restored, then stopped', () => {
+test('running false from the start with restoreFromBackup only: not founded, restored when it first runs', () => {
   const restore = { id: 'old', sink: { type: 'local' as const, path: 'backups' } };
-  const d = exampleDesired({ running: false, backups: [], restoreFromBackup: restore });
+  const d = exampleDesired({ running: false, backups: [restore], restoreFromBackup: restore });
   const m = bootstrapped(d, 1);
   m.backups = [{ id: 'old', sink: 'local:backups', complete: true }];
-  assert.equal(plan(d, m.observe()).done, false, 'the restore is not done');
-  converge(d, m);
+  const p = plan(d, m.observe());
+  assert.deepEqual(p.next, []);
+  assert.equal(p.done, true, 'the restore waits for the first start; the backup it lists exists');
+});
+
+test('founded but not restored, then stopped: restored with running false, then stopped again', () => {
+  const restore = { id: 'old', sink: { type: 'local' as const, path: 'backups' } };
+  const running = exampleDesired({ backups: [], restoreFromBackup: restore });
+  const m = bootstrapped(running, 1);
+  m.backups = [{ id: 'old', sink: 'local:backups', complete: true }];
+  // Run until the restore is the next step: the cluster is founded, not restored.
+  for (let i = 0; i < 30; i++) {
+    const next = plan(running, m.observe()).next;
+    if (next.some((s) => s.step.kind === 'restoreBackup')) break;
+    for (const s of next) m.apply(s.step);
+    m.tick();
+  }
+  const founded = m.observe();
+  assert.ok(founded.vms.some((vm) => vm.dataNodes.some((n) => n.slots.length > 0)), 'founded');
+  assert.equal(founded.facts.restoredFrom, undefined, 'not restored yet');
+  const stopped = { ...running, id: running.id + 1, running: false };
+  assert.equal(plan(stopped, founded).done, false, 'the restore of a founded cluster is still to do');
+  converge(stopped, m);
   const end = m.observe();
   assert.equal(end.facts.restoredFrom, 'old');
   assert.ok(end.vms.every((vm) => vm.dataNodes.every((n) => !n.up)), 'every node stopped again');

@@ -9,8 +9,8 @@
 // members agree on the topology, the restore (if any) is done, the listed backups exist
 // and no other backup (but the restore's) does.
 // Stopped: the same for VMs, agents and backups; no data node runs; labels are not
-// compared (the next start applies them); the restore (if any) is done, the listed
-// backups exist — a cluster that never held data is founded for them (running.ts).
+// compared (the next start applies them); the listed backups exist — a cluster that
+// never held data is founded for them (running.ts) — and a founded cluster is restored.
 import { REDIS_SLOTS } from '../model/observed.ts';
 import type { PlanContext } from './context.ts';
 import { missingBackups, unwantedBackups } from './backups.ts';
@@ -59,7 +59,8 @@ export function differences(ctx: PlanContext): string[] {
     if (view.assigned === REDIS_SLOTS && !isBalanced(counts, d.nodeGroups) && push('the slots are not balanced')) return out;
     if (!view.topologyAgrees && push('the nodes do not agree on the topology')) return out;
   }
-  if (ctx.restorePending && push(`backup "${d.restoreFromBackup?.id ?? ''}" is not restored yet`)) return out;
+  // A stopped cluster that was never founded is restored when it first runs.
+  if (ctx.restorePending && (d.running || view.holdsData) && push(`backup "${d.restoreFromBackup?.id ?? ''}" is not restored yet`)) return out;
   const backups = view.observed.backups;
   if (backups === undefined) {
     push('the backups cannot be listed');

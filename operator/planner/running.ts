@@ -11,10 +11,14 @@
 // A cluster that never held data (never formed, no slot assigned) is not started for
 // such work: its VMs are created and removed as they are — except that a node that must
 // leave and is down is started first (it may be a member the others remember), and
-// except the data work its desired state asks for (foundingWork): the restore it names
-// and the backups it lists. Those need a founded cluster, so it is founded (and
-// restored) with running false too, the backups are taken, then its nodes stop. (Before,
-// such a desired state was reported done without them: accepted but never reached.)
+// except for the backups its desired state lists (foundingWork): each must exist, so the
+// cluster is founded with running false too (restored first, if it restores), the
+// backups are taken, then its nodes stop. Before, such a desired state was reported done
+// without them: accepted but never reached. Validation lets a stopped cluster list
+// backups only once a desired state ran it (desired-state/transition.ts), so founding
+// it cannot pre-empt a restoreFromBackup set later (one is set only before it first ran).
+// A cluster that is founded but not yet restored (it stopped in between) is restored
+// with running false as well; one that was never founded is restored when it first runs.
 //
 // `running: true` after a stop: every stopped node starts at once (drift.ts), their roles
 // are in their nodes.conf.
@@ -70,15 +74,18 @@ export function workNeedingNodes(view: ClusterView, layout: Layout): string | un
 
 /**
  * What a cluster that is not formed yet must still do with running nodes whatever
- * `running` says (in words), or undefined: the restore restoreFromBackup names, then the
- * backups desired.backups lists (each must exist; a backup of a cluster without data is
- * an empty one). Missing backups count only once the sinks can be listed.
+ * `running` says (in words), or undefined (see the header): the restore, once the cluster
+ * is founded; the backups desired.backups lists (a backup of a cluster without data is an
+ * empty one), once the sinks can be listed — but not the one restoreFromBackup names:
+ * that one exists, or the restore fails for it when the cluster runs.
  */
 export function foundingWork(view: ClusterView): string | undefined {
-  const r = view.desired.restoreFromBackup;
-  if (r !== undefined && restorePending(view)) return `backup "${r.id}" is to be restored into the new cluster`;
+  const d = view.desired;
+  const r = d.restoreFromBackup;
+  if (r !== undefined && view.holdsData && restorePending(view)) return `backup "${r.id}" is to be restored into the new cluster`;
   const backups = view.observed.backups;
-  const missing = backups === undefined ? undefined : missingBackups({ desired: view.desired }, backups)[0];
+  if (backups === undefined) return undefined;
+  const missing = missingBackups({ desired: d }, backups).find((b) => r === undefined || b.id !== r.id || b.sink.path !== r.sink.path || b.sink.type !== r.sink.type);
   if (missing !== undefined) return `backup "${missing.id}" is to be taken, which needs the cluster founded`;
   return undefined;
 }

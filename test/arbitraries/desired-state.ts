@@ -191,6 +191,8 @@ export function arbDesired(): fc.Arbitrary<Desired> {
             build(
               {
                 ...base,
+                // A cluster that never ran lists no backup while stopped but the one it restores from (transition.ts).
+                backups: base.running ? base.backups : more.restore === undefined ? [] : [cloneBackup(more.restore)],
                 engine: ENGINE,
                 runningSince: more.runningSince,
                 agentRunningSince: more.agentRunningSince,
@@ -270,9 +272,11 @@ function arbNextRest(prev: Desired, core: NextCore): fc.Arbitrary<Desired> {
         core.singleCopyLock ? withRestartParameters(c, prev.config) : c,
       );
       return fc.tuple(config, arbNextRestore(prev, rest.backups, core.everRan)).map(([cfg, restore]) => {
-        // The backup a kept restoreFromBackup names must stay listed.
-        const backups =
+        // The backup a kept restoreFromBackup names must stay listed; a cluster that never ran
+        // lists no other while stopped (transition.ts).
+        const listed =
           restore === undefined || rest.backups.some((b) => b.id === restore.id) ? rest.backups : [...rest.backups, cloneBackup(restore)];
+        const backups = core.everRan || core.running ? listed : restore === undefined ? [] : [cloneBackup(restore)];
         return build(
           {
             id: core.id,

@@ -483,8 +483,8 @@ function checkAtDesired(d: Desired, m: Model): string[] {
   }
   if (d.running && m.owner.some((o) => o === '')) out.push('some slots are not served');
   const formed = m.facts.formed;
-  // Listed backups exist and the restore is done, stopped or not (a cluster that never
-  // held data is founded for them: running.ts foundingWork).
+  // Listed backups exist, stopped or not (a cluster that never held data is founded for
+  // them: running.ts foundingWork); the restore is done once the cluster is founded.
   for (const b of d.backups) {
     if (!m.backups.some((o) => o.id === b.id && o.sink === `${b.sink.type}:${b.sink.path}` && o.complete)) out.push(`backup ${b.id} is missing`);
   }
@@ -492,6 +492,6 @@ function checkAtDesired(d: Desired, m: Model): string[] {
     if (o.id === d.restoreFromBackup?.id) continue;
     if (!d.backups.some((b) => b.id === o.id && `${b.sink.type}:${b.sink.path}` === o.sink)) out.push(`backup ${o.id} should be gone`);
   }
-  if (d.restoreFromBackup !== undefined && m.facts.restoredFrom !== d.restoreFromBackup.id && !formed) out.push('not restored');
+  if ((d.running || m.owner.some((o) => o !== '')) && d.restoreFromBackup !== undefined && m.facts.restoredFrom !== d.restoreFromBackup.id && !formed) out.push('not restored');
   return out;
 }
