@@ -278,6 +278,35 @@ test('a batch runs its steps at once, each its own job; onSucceeded runs before 
   assert.ok(Date.parse(jobs[1]?.stages.finished ?? '') < Date.parse(jobs[0]?.stages.finished ?? ''));
 });
 
+test('a batch runs its planned failovers one after the other (concurrent elections collide), the other steps at once', async () => {
+  const { c, observed } = await cluster();
+  const clock = new VirtualClock();
+  c.fail('Failover', () => new UnavailableError('busy'), 1, 'vm-2');
+  const ctx = context(c, observed, { clock });
+  const jobs = await clock.drive(
+    executeBatch(
+      [
+        planned({ kind: 'failover', vmId: 'vm-2', nodeId: 'vm-2' }),
+        planned({ kind: 'stopDataNode', vmId: 'vm-1', nodeId: 'vm-1' }),
+        planned({ kind: 'failover', vmId: 'vm-3', nodeId: 'vm-3' }),
+      ],
+      ctx,
+    ),
+  );
+  assert.deepEqual(
+    jobs.map((j) => j.step.kind),
+    ['failover', 'stopDataNode', 'failover'],
+    'jobs in the order of the steps',
+  );
+  // vm-2's failover was retried before vm-3's began; the stop did not wait for either.
+  assert.deepEqual(
+    c.calls.filter((x) => x.method === 'Failover' || x.method === 'StopDataNode').map((x) => `${x.method} ${x.vmId}`),
+    ['Failover vm-2', 'StopDataNode vm-1', 'Failover vm-2', 'Failover vm-3'],
+  );
+  const [first, , second] = jobs;
+  assert.ok(Date.parse(first?.stages.finished ?? '') <= Date.parse(second?.stages.executed ?? second?.stages.scheduled ?? ''), 'the second failover began after the first ended');
+});
+
 test('a stale-leader refusal is terminal and named in the job', async () => {
   const { c, observed } = await cluster();
   c.fail('StopDataNode', () => new StaleLeaderError(7, 8));

@@ -218,9 +218,26 @@ async function runCommand(
   }
 }
 
-/** Carries out a batch (Plan.next): every step at once, each its own job. Rejects after all ended if a journal write failed. */
+/**
+ * Carries out a batch (Plan.next): every step at once, each its own job — except planned
+ * failovers, which run one after the other (alongside the rest). Redis Cluster promotes
+ * a replica with the votes of the primaries, one vote per primary and epoch: two manual
+ * failovers started at the same moment ask for the same epoch, one loses, and its old
+ * primary keeps its clients' writes paused until the manual failover times out (5 s) —
+ * client errors in a rolling restart, seen end to end (test/e2e/lifecycle.test.ts). One
+ * failover takes well under a second. Jobs come back in the order of `steps`. Rejects
+ * after all ended if a journal write failed.
+ */
 export async function executeBatch(steps: readonly PlannedStep[], ctx: ExecuteContext): Promise<Job[]> {
-  const settled = await Promise.allSettled(steps.map((s) => executeStep(s, ctx)));
+  const failovers = steps.filter((s) => s.step.kind === 'failover');
+  const oneByOne = (async (): Promise<PromiseSettledResult<Job>[]> => {
+    const out: PromiseSettledResult<Job>[] = [];
+    for (const s of failovers) out.push(...(await Promise.allSettled([executeStep(s, ctx)])));
+    return out;
+  })();
+  const atOnce = Promise.allSettled(steps.filter((s) => s.step.kind !== 'failover').map((s) => executeStep(s, ctx)));
+  const [inTurn, together] = await Promise.all([oneByOne, atOnce]);
+  const settled = steps.map((s) => (s.step.kind === 'failover' ? inTurn.shift() : together.shift()) as PromiseSettledResult<Job>);
   const jobs: Job[] = [];
   for (const r of settled) {
     if (r.status === 'rejected') throw r.reason;
