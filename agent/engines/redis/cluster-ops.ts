@@ -432,10 +432,13 @@ export class RedisClusterOps {
   /**
    * Wait until the members agree; returns the observation. While waiting, a node that
    * others still see differently from how it sees itself is announced to them (at most
-   * every 300 ms per node), instead of waiting seconds for its next ping.
+   * every 300 ms per node), instead of waiting seconds for its next ping — unless
+   * `announce` is false: an announcement is a CLUSTER MEET, which no FORGET ban stops,
+   * so while nodes are being removed it could bring one back.
    */
-  async agree(op: string, opts: OpOptions & Omit<WaitOptions, 'signal'> = {}): Promise<ClusterObservation> {
+  async agree(op: string, opts: OpOptions & Omit<WaitOptions, 'signal'> & { announce?: boolean } = {}): Promise<ClusterObservation> {
     const lastPush = new Map<string, number>();
+    const { announce = true, ...waitOpts } = opts;
     const started = Date.now();
     let lastLog = 0;
     const obs = await waitForAgreementObservation(this.requireSeeds(op), {
@@ -447,9 +450,9 @@ export class RedisClusterOps {
           const pending = o.agreed ? (opts.until?.(o) ?? []) : o.disagreements;
           this.log.info({ op, waitedMs: Date.now() - started, pending }, 'waiting for the nodes to agree');
         }
-        await this.pushNews(op, o, lastPush, opts.signal);
+        if (announce) await this.pushNews(op, o, lastPush, opts.signal);
       },
-      ...opts,
+      ...waitOpts,
       op,
     });
     this.remember(obs.topology);
@@ -1022,7 +1025,7 @@ export class RedisClusterOps {
         await this.resetNode(op, leftover.addr, id, signal);
         this.members.delete(formatAddr(leftover.addr));
       }
-      const after = await this.agree(op, { signal, ignoreStrangers: true });
+      const after = await this.agree(op, { signal, ignoreStrangers: true, announce: false });
       return { changed: leftover !== undefined, topology: after.topology, ms: Date.now() - started, reset: leftover !== undefined };
     }
     if (node.slotCount > 0) {
@@ -1089,10 +1092,14 @@ export class RedisClusterOps {
     // Other removals may run at the same time (the leader removes a replica of each
     // node group at once): the members remembered above then include nodes that were
     // reset or stopped meanwhile. They are not members any more: they must neither hold
-    // up the agreement nor be met back into the cluster.
+    // up the agreement nor be met back into the cluster. Nothing is announced either: a
+    // member that has already forgotten a node another call is removing would be made
+    // to MEET it again (it "does not know" it), and the node, stopped next, would stay
+    // in the cluster as a failed ghost.
     const after = await this.agree(op, {
       signal,
       ignoreStrangers: true,
+      announce: false,
       until: (o) => (isMember(o.topology, id) ? [`node ${shortId(id)} is still known`] : []),
     });
     return { changed: true, topology: after.topology, ms: Date.now() - started, reset };
