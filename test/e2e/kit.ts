@@ -1,0 +1,176 @@
+// What the end-to-end tests share: a cluster of their own (temporary directory, free
+// port runs, CliCluster), and the INDEPENDENT checks run after every step — they ask
+// Redis itself and the field's own tool, not only what Coxswain says:
+//   - `redis-cli --cluster check HOST:PORT` exits 0 (every slot covered, every node
+//     agrees on the slot map, no open slot);
+//   - the shape: members, primaries serving slots, replicas per primary, no node flagged
+//     fail/pfail/handshake (CLUSTER NODES of every node), the server each runs (INFO),
+//     and `status --json` saying the same (AT_DESIRED_STATE, every node and agent up);
+//   - the loaded data set reads back whole.
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { command, withNode } from '../../agent/engines/redis/redis-connection.ts';
+import { parseClusterNodes } from '../bench/bare-cluster.ts';
+import type { ClusterNodeLine } from '../bench/bare-cluster.ts';
+import { clusterFacts } from '../bench/cluster-check.ts';
+import { freePortRun } from '../bench/port-range.ts';
+import { AGENT_PORT_BASE_ENV, CliCluster, DATA_PORT_BASE_ENV } from '../support/cli-cluster.ts';
+import type { ClusterAddress } from '../support/writer.ts';
+
+/** The cluster is not as the step asked; the message says what differs. */
+export class E2eCheckError extends Error {
+  override name = 'E2eCheckError';
+}
+
+/** A new temporary directory for one test file. */
+export function e2eDir(name: string): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), `coxswain-e2e-${name}-`));
+}
+
+/**
+ * A CliCluster in `dir` with its own port runs: `ports` data ports (each with its bus
+ * port) and as many agent ports, given to `up` as COXSWAIN_DATA_PORT_BASE and
+ * COXSWAIN_AGENT_PORT_BASE.
+ */
+export async function newCluster(dir: string, name: string, ports: number): Promise<CliCluster> {
+  const env = {
+    ...process.env,
+    [DATA_PORT_BASE_ENV]: String(await freePortRun(ports, { withBus: true })),
+    [AGENT_PORT_BASE_ENV]: String(await freePortRun(ports)),
+  };
+  return new CliCluster(dir, name, env);
+}
+
+/** Runs the real `redis-cli --cluster check HOST:PORT`; resolves with its exit code and output. */
+export function redisCliCheck(node: ClusterAddress, timeoutMs = 30_000): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile('redis-cli', ['--cluster', 'check', `${node.host}:${node.port}`], { timeout: timeoutMs, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      resolve({ code, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+export interface Shape {
+  nodeGroups: number;
+  replicationFactor: number;
+  /** "7.0" (redis-server 7.0) or "8.0" (valkey-server 8.0). */
+  version: '7.0' | '8.0';
+}
+
+export interface CheckReport {
+  nodes: ClusterAddress[];
+  /** Seconds until every check passed (0 when they passed at once). */
+  settleSeconds: number;
+  /** Why earlier attempts failed, when they did. */
+  earlier: string[];
+}
+
+/** The server a version of the desired state runs, as clusterFacts names it. */
+function serverOf(version: Shape['version']): string {
+  return version === '7.0' ? 'redis 7.0.' : 'valkey 8.0.';
+}
+
+/** What differs from `shape`, by `status --json` and by Redis itself; [] when nothing does. */
+async function shapeProblems(cluster: CliCluster, id: number, shape: Shape): Promise<{ problems: string[]; nodes: ClusterAddress[] }> {
+  const problems: string[] = [];
+  const status = await cluster.status();
+  if (status.state !== 'AT_DESIRED_STATE' || status.acceptedId !== id) problems.push(`status: ${status.state} for id ${String(status.acceptedId)}, expected AT_DESIRED_STATE for ${id}`);
+  if (status.nodeGroups.length !== shape.nodeGroups) problems.push(`status: ${status.nodeGroups.length} node groups, expected ${shape.nodeGroups}`);
+  for (const g of status.nodeGroups) {
+    const primaries = g.nodes.filter((n) => n.role === 'primary').length;
+    if (g.nodes.length !== shape.replicationFactor || primaries !== 1) problems.push(`status: node group ${g.index} has ${g.nodes.length} nodes (${primaries} primaries), expected ${shape.replicationFactor} (1 primary)`);
+    const wrong = g.nodes.filter((n) => !n.up || n.version !== shape.version);
+    if (wrong.length > 0) problems.push(`status: node group ${g.index}: ${wrong.map((n) => `${n.id} up=${String(n.up)} version ${n.version}`).join(', ')}`);
+  }
+  const total = shape.nodeGroups * shape.replicationFactor;
+  const agentsUp = status.agents.filter((a) => a.up).length;
+  if (status.agents.length !== total || agentsUp !== total) problems.push(`status: ${agentsUp} of ${status.agents.length} agents up, expected ${total}`);
+  const nodes = status.nodeGroups.flatMap((g) => g.nodes.filter((n) => n.up).map((n) => ({ host: n.host, port: n.port })));
+  if (nodes.length === 0) return { problems: [...problems, 'status: no data node up'], nodes };
+
+  // Redis itself: every node's CLUSTER NODES, and INFO server.
+  const views = await Promise.all(nodes.map((n) => withNode(n, (c) => command<string>(c, 'CLUSTER', 'NODES'), { op: 'e2e check' })));
+  const addresses = new Set(nodes.map((n) => `${n.host}:${n.port}`));
+  views.forEach((text, i) => {
+    const lines: ClusterNodeLine[] = parseClusterNodes(text);
+    const who = `${nodes[i]?.host ?? '?'}:${nodes[i]?.port ?? '?'}`;
+    if (lines.length !== total) problems.push(`${who} lists ${lines.length} members, expected ${total}`);
+    const members = new Set(lines.map((l) => l.address));
+    const missing = [...addresses].filter((a) => !members.has(a));
+    if (missing.length > 0) problems.push(`${who} does not list ${missing.join(', ')} (status does)`);
+    const primaries = lines.filter((l) => l.role === 'master');
+    const serving = primaries.filter((l) => l.slots.length > 0);
+    if (primaries.length !== shape.nodeGroups || serving.length !== shape.nodeGroups) problems.push(`${who} sees ${primaries.length} primaries, ${serving.length} with slots, expected ${shape.nodeGroups}`);
+    for (const p of primaries) {
+      const replicas = lines.filter((l) => l.role === 'slave' && l.masterId === p.id).length;
+      if (replicas !== shape.replicationFactor - 1) problems.push(`${who}: primary ${p.address} has ${replicas} replicas, expected ${shape.replicationFactor - 1}`);
+    }
+    const troubled = lines.filter((l) => l.troubles.length > 0);
+    if (troubled.length > 0) problems.push(`${who} flags ${troubled.map((l) => `${l.address} ${l.troubles.join(',')}`).join('; ')}`);
+  });
+  const facts = await clusterFacts(nodes);
+  if (!facts.servers.every((s) => s.startsWith(serverOf(shape.version)))) problems.push(`servers ${facts.servers.join(', ')}, expected ${serverOf(shape.version)}x on every node`);
+  return { problems, nodes };
+}
+
+/**
+ * Every check of the file's header, after `cluster` reported AT_DESIRED_STATE for `id`.
+ * The nodes may still be exchanging the last topology change for a moment after the
+ * leader reported done (REDIS-NOTES trap 1): the checks are repeated for up to
+ * `settleSeconds`, and how long they took is reported, so a slow settle shows up.
+ */
+export async function checkCluster(step: string, cluster: CliCluster, id: number, shape: Shape, settleSeconds = 10): Promise<CheckReport> {
+  const started = performance.now();
+  const earlier: string[] = [];
+  for (;;) {
+    let problems: string[];
+    let nodes: ClusterAddress[] = [];
+    try {
+      const shaped = await shapeProblems(cluster, id, shape);
+      problems = shaped.problems;
+      nodes = shaped.nodes;
+      const first = nodes[0];
+      if (first !== undefined && problems.length === 0) {
+        const check = await redisCliCheck(first);
+        if (check.code !== 0) {
+          const bad = check.output.split('\n').filter((l) => /\[ERR\]|\[WARNING\]|error/i.test(l));
+          problems.push(`redis-cli --cluster check ${first.host}:${first.port} exited ${check.code}: ${bad.slice(0, 5).join(' | ')}`);
+        }
+      }
+    } catch (err) {
+      problems = [err instanceof Error ? err.message : String(err)];
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (problems.length === 0) return { nodes, settleSeconds: earlier.length === 0 ? 0 : seconds, earlier };
+    earlier.push(problems.join('; '));
+    if (seconds > settleSeconds) {
+      throw new E2eCheckError(`after ${step} (id ${id}) the cluster is not as asked, ${seconds.toFixed(1)} s after the leader said AT_DESIRED_STATE:\n  ${problems.join('\n  ')}`);
+    }
+    await sleep(500);
+  }
+}
+
+/** A seeded random number generator (mulberry32): the same seed gives the same run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A positive integer from the environment variable `name`, else `fallback`; throws on anything else. */
+export function intFromEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === '') return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name}=${text}: expected a whole number ≥ 0`);
+  return n;
+}
