@@ -22,4 +22,9 @@ export interface PlanContext {
   readonly forming: boolean;
   /** A restore is still to be done into this cluster. */
   readonly restorePending: boolean;
+  /**
+   * Node groups whose primary must run a newer version before slots can move into them
+   * (node-groups.ts adds them; rolling.ts upgrades them even while running is false).
+   */
+  readonly upgradeFirst: Set<number>;
 }

@@ -12,7 +12,7 @@ import { ClusterView } from './view.ts';
 
 function diff(d: Desired, c: ObservedCluster): string[] {
   const view = new ClusterView(d, c);
-  return differences({ desired: d, view, layout: computeLayout(view, d.running), batch: new Batch(true), running: d.running, forming: false, restorePending: restorePending(view) });
+  return differences({ desired: d, view, layout: computeLayout(view, d.running), batch: new Batch(true), running: d.running, forming: false, restorePending: restorePending(view), upgradeFirst: new Set() });
 }
 
 const d = exampleDesired();

@@ -156,3 +156,21 @@ test('slots move from an older version to a newer one (scale out during an upgra
   const moves = stepsOf(plan({ ...d, nodeGroups: 4, version: '8.0' }, c), 'moveData');
   assert.deepEqual(moves, [{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-7', slotCount: 1366 }]);
 });
+
+for (const rf of [1, 2]) {
+  test(`version order, running false (rf ${rf}): the older target is upgraded for the move, then everything stops`, () => {
+    // Scale in while stopping: the group going away already runs 8.0, the one that stays 7.0.
+    const from = exampleDesired({ nodeGroups: 2, replicationFactor: rf, backups: [] });
+    const c = clusterAt(from);
+    for (const vm of c.vms) if (vm.nodeGroup === 1) onVersion8(c, vm.id);
+    const to = { ...from, id: 6, nodeGroups: 1, version: '8.0' as const, running: false };
+    const first = plan(to, c);
+    assert.deepEqual(stepsOf(first, 'moveData'), []);
+    assert.ok(first.next.length > 0, 'the upgrade of ng0 goes ahead although running is false');
+    const m = Model.from(c);
+    converge(to, m, { maxRounds: 40 });
+    const end = m.observe();
+    assert.deepEqual(end.vms.map((vm) => vm.nodeGroup), new Array<number>(rf).fill(0));
+    assert.ok(end.vms.every((vm) => vm.dataNodes.every((n) => !n.up && n.version === '8.0')), 'every node stopped, on 8.0');
+  });
+}

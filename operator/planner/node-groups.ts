@@ -14,8 +14,9 @@
 //
 // Version order: MIGRATE payloads of a newer version do not load in an older one, so
 // slots never move from a primary to one on an older version. Such a target waits for
-// its group's rolling upgrade (rolling.ts, later in the same plan: it needs no balance)
-// and the source tries the next target meanwhile. This matters when a group on the new
+// its group's rolling upgrade (rolling.ts, later in the same plan: it needs no balance;
+// with running false too, as the move cannot wait for the next start) and the source
+// tries the next target meanwhile. This matters when a group on the new
 // version serves more than its share while another is still on the old one, e.g. after
 // a leader restart mid-plan moved slots twice into a new group during an upgrade with a
 // scale-out (the zombie's move and the new leader's, planned before it showed).
@@ -73,6 +74,7 @@ export function moveSlots(ctx: PlanContext): void {
       batch.estimate(1);
       if (olderVersion(p.version, other.version)) {
         batch.waitOn(`slots of a second primary on ${other.version} wait until the primary runs that version too`, groupName(g));
+        ctx.upgradeFirst.add(g);
         continue;
       }
       batch.add(
@@ -113,6 +115,7 @@ export function moveSlots(ctx: PlanContext): void {
       }
       if (olderVersion(tp.version, s.primary.version)) {
         batch.waitOn(`slots from a primary on ${s.primary.version} move into a node group only once its primary runs that version too`, groupName(t.g));
+        ctx.upgradeFirst.add(t.g);
         continue;
       }
       if (!batch.canClaim([t.g], 'exclusive')) continue;

@@ -67,6 +67,7 @@ export function plan(desired: Desired, observed: ObservedCluster): Plan {
     running: desired.running || workNeedingNodes(view, layout) !== undefined,
     forming: !observed.facts.formed && view.assigned < REDIS_SLOTS,
     restorePending: restorePending(view),
+    upgradeFirst: new Set(),
   };
   checkDataLoss(ctx);
   if (batch.blocked.length === 0) for (const concern of CONCERNS) concern(ctx);

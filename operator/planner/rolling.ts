@@ -13,15 +13,21 @@
 // 4. with no replica at all (replicationFactor 1): a stand-in joins first (stand-in.ts) —
 //    a leaving VM of the group, or a temporary VM when allowTemporaryVms — else the plan
 //    is blocked: the only copy of the group's data would go offline.
-// While `running` is false nothing rolls: the next start applies the labels.
+// While `running` is false nothing rolls: the next start applies the labels — except a
+// group that must run a newer version before slots can move into it (ctx.upgradeFirst,
+// node-groups.ts), while the cluster still runs for that move, until no replica of it is
+// older than its primary (the failover that hands the primary role to an upgraded
+// replica leaves the old primary older: it restarts next). Its only node (rf 1) simply
+// restarts: the cluster is to stop anyway.
 import type { PlanContext } from './context.ts';
-import { failoverTarget } from './failover.ts';
+import { failoverTarget, olderVersion } from './failover.ts';
 import { groupName, listIds } from './names.ts';
 
 export function rollingRestart(ctx: PlanContext): void {
   const { view, layout, batch, desired: d } = ctx;
-  if (!ctx.running || !d.running) return;
+  if (!ctx.running) return;
   for (let g = 0; g < d.nodeGroups; g++) {
+    if (!d.running && !ctx.upgradeFirst.has(g) && !replicaOlderThanPrimary(ctx, g)) continue;
     const gl = layout.group(g);
     const gv = view.group(g);
     const stale = gl.keep.filter((vm) => {
@@ -63,6 +69,10 @@ export function rollingRestart(ctx: PlanContext): void {
       continue;
     }
     const replicas = gv.vms.filter((vm) => view.node(vm) !== p);
+    if (!d.running && replicas.length === 0) {
+      stopForRestart(ctx, g, p.vmId, p.id, 'its only node (running is false: the cluster stops afterwards)');
+      continue;
+    }
     if (replicas.length > 0) {
       batch.waitOn(`${groupName(g)}'s primary waits for a replica that can take over`, listIds(replicas.map((v) => v.id)));
       continue;
@@ -83,6 +93,18 @@ export function rollingRestart(ctx: PlanContext): void {
       { groups: [g], claim: 'exclusive' },
     );
   }
+}
+
+/** A replica of group `g` runs an older version than its primary (it could not sync: it restarts next). */
+function replicaOlderThanPrimary(ctx: PlanContext, g: number): boolean {
+  const { view } = ctx;
+  const gv = view.group(g);
+  const p = gv.primary;
+  if (p === undefined) return false;
+  return gv.vms.some((vm) => {
+    const n = view.node(vm);
+    return n !== undefined && n.up && n.role === 'replica' && olderVersion(n.version, p.version);
+  });
 }
 
 function stopForRestart(ctx: PlanContext, g: number, vmId: string, nodeId: string, order: string): void {
