@@ -6,12 +6,13 @@ BIN := node_modules/.bin
 # Node 20's --test takes file paths, not globs: list the test files here.
 TEST_FILES = $(shell find operator agent proto desired-state test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 
-.PHONY: help deps engines demo test typecheck lint unit generate proto test-generative bench
+.PHONY: help deps engines demo test typecheck lint unit generate proto test-generative test-crash bench
 
 help:
 	@echo "make demo   - the main job: a local Redis Cluster brought up, scaled, upgraded, backed up and stopped by Coxswain"
 	@echo "make test   - type check, lint and run every test"
 	@echo "make test-generative RUNS=N [SEED=S] - N random scenarios against the simulated world; failures saved under test/regressions/"
+	@echo "make test-crash RUNS=N [SEED=S] - kill -9 of data nodes, agents, VMs and the leader at random moments of a plan (default 4 runs)"
 	@echo "make bench  - each operation through Coxswain and as the bare redis-cli baseline, in one run, with ratios"
 	@echo "make generate - regenerate TypeScript types from the JSON Schema"
 	@echo "make proto    - regenerate TypeScript types from the gRPC contract"
@@ -57,6 +58,14 @@ demo: deps engines
 RUNS ?= 10000
 test-generative: deps
 	node --import tsx test/generative/run.ts --runs $(RUNS) $(if $(SEED),--seed $(SEED))
+
+# kill -9 at random moments of a plan (a data node, an agent, a VM's process tree, the
+# leader) on a real local cluster with a client writing (test/e2e/crash.test.ts): N runs
+# (default 4, not RUNS' default above), SEED replays one. Ends with
+# "crash: <runs> runs, <converged> converged, <lost> lost writes".
+test-crash: deps engines
+	COXSWAIN_CRASH_RUNS=$(if $(filter file,$(origin RUNS)),4,$(RUNS)) $(if $(SEED),COXSWAIN_CRASH_SEED=$(SEED)) \
+	  node --import tsx --test --test-reporter=spec test/e2e/crash.test.ts
 
 # Each operation through Coxswain and as the bare redis-cli sequence of REDIS-NOTES.md,
 # same machine, shape, data and writer, in one run; prints ratios. Under 10 minutes.
