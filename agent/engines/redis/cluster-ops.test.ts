@@ -596,6 +596,37 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     await assertCheckOk(primaries[0]?.addr ?? { host: '127.0.0.1', port: 0 });
   });
 
+  test('addReplica to a primary that is down fails at once (UNREACHABLE), not after waiting for a sync', async () => {
+    const { primaries } = await formShards('redis-server', 3, 0);
+    const [dead, alive] = primaries;
+    const [fresh] = await start('redis-server', 1);
+    assert.ok(dead && alive && fresh);
+    const deadId = await withNode(dead.addr, (c) => command<string>(c, 'CLUSTER', 'MYID'));
+    await stop(dead);
+    const t0 = Date.now();
+    const e = await rejects(new RedisClusterOps({ seeds: [alive.addr] }).addReplica(fresh.addr, deadId), 'UNREACHABLE');
+    assert.match(e.message, /does not answer|marked failed/);
+    assert.ok(Date.now() - t0 < 5_000, `refused in ${Date.now() - t0} ms`);
+  });
+
+  test('addReplica while another member is down (flagged fail): the join does not wait for it', async () => {
+    // Seen end to end: a primary killed while the leader added replicas to other node
+    // groups held those joins (waiting for every node to agree) until their deadlines.
+    const { primaries, replicas } = await formShards('redis-server', 3, 1);
+    const [gone] = replicas;
+    const [target] = primaries;
+    const [fresh] = await start('redis-server', 1);
+    assert.ok(gone && target && fresh);
+    const targetId = await withNode(target.addr, (c) => command<string>(c, 'CLUSTER', 'MYID'));
+    // Coxswain's cluster-node-timeout (agent/engines/redis/config.ts), not the default 15 s.
+    await Promise.all([...primaries, ...replicas, fresh].map((s) => withNode(s.addr, (c) => command(c, 'CONFIG', 'SET', 'cluster-node-timeout', '2000'))));
+    await stop(gone);
+    const t0 = Date.now();
+    const joined = await new RedisClusterOps({ seeds: primaries.map((p) => p.addr), agreementTimeoutMs: 20_000 }).addReplica(fresh.addr, targetId);
+    timed('addReplica while a member is down (until the cluster flags it fail)', Date.now() - t0);
+    assert.equal(findNode(joined.topology, joined.nodeId)?.primaryId, targetId);
+  });
+
   test('mixed versions: a Valkey 8.0 replica of a Redis 7.0 primary, failover to it', async () => {
     const [p] = await start('redis-server', 1);
     const [v] = await start('valkey-server', 1);

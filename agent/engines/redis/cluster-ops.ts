@@ -639,6 +639,20 @@ export class RedisClusterOps {
         action: 'name the primary of the node group as primaryId',
       });
     }
+    // A primary that is down cannot feed a replica: fail now rather than wait for a
+    // sync and an agreement that cannot come (seen end to end: a primary killed while
+    // the leader added replicas held the job for 5 attempts of 60 s, and the leader could
+    // not restart the primary meanwhile). The caller retries, or plans anew.
+    if (!primary.reachable || primary.flags.includes('fail')) {
+      throw redisOpError({
+        op,
+        reason: 'UNREACHABLE',
+        nodeId: primaryId,
+        addr: formatAddr(primary.addr),
+        detail: `the primary ${primary.reachable ? 'is marked failed by the cluster' : 'does not answer'}, so it cannot take a replica now`,
+        action: 'start the primary again (or let the cluster fail over to its replica), then retry',
+      });
+    }
     let facts = first;
     const id = facts.view.myId;
     const current = findNode(before.topology, id);
@@ -1357,8 +1371,12 @@ export class RedisClusterOps {
         pool.close();
       }
     })();
+    // A member that died meanwhile (flagged fail by the others) would hold up the
+    // agreement until it is started again, which the leader cannot do while this join
+    // runs: it is left out; the replica's own link and role are what this waits for.
     const agreed = this.agree(op, {
       signal,
+      ignoreFailed: true,
       until: (o) => {
         const n = findNode(o.topology, id);
         return n?.role === 'replica' && n.primaryId === primaryId ? [] : [`node ${shortId(id)} is not a replica of ${shortId(primaryId)} yet`];

@@ -15,6 +15,7 @@ import {
   slotOwners,
   slotsToRanges,
   topologyDigest,
+  withoutFailed,
   withoutStrangers,
 } from './topology.ts';
 import type { ClusterNodeRecord, NodeView } from './topology.ts';
@@ -343,6 +344,30 @@ describe('judgeAgreement', () => {
     // A lone node the members know (it has just met them) is kept.
     const known = view(`${R.r2} 127.0.0.1:23007@33007 myself,master - 0 0 0 connected`);
     assert.equal(withoutStrangers([...members.filter((v) => v.reachable && v.myId !== R.r2), known]).length, members.length);
+  });
+
+  test('withoutFailed: a member down and flagged fail by every node that lists it is left out; one only suspected (fail?) is not', () => {
+    const flag = (flags: string) => (text: string): string =>
+      text
+        .split('\n')
+        .map((l) => (l.startsWith(`${R.r2} `) ? l.replace(' slave ', ` slave,${flags} `) : l))
+        .join('\n');
+    const down: NodeView = {
+      addr: { host: '127.0.0.1', port: 23007 },
+      reachable: false,
+      error: redisOpError({ op: 'observeCluster', reason: 'UNREACHABLE', detail: 'cannot reach the node (ECONNREFUSED)', action: 'start it' }),
+    };
+    const others = parseClusterNodes(REDIS70_PRIMARY_VIEW).filter((r) => r.id !== R.r2);
+    const failed = [...others.map((r) => view(flag('fail')(asSeenBy(REDIS70_PRIMARY_VIEW, r.id)))), down];
+    assert.ok(judgeAgreement(failed).disagreements.length > 0);
+    const kept = withoutFailed(failed);
+    assert.equal(kept.length, 5, 'its unreachable address is dropped');
+    assert.deepEqual(judgeAgreement(kept).disagreements, []);
+    assert.equal(judgeAgreement(kept).topology.nodes.length, 5);
+    const suspected = [...others.map((r) => view(flag('fail?')(asSeenBy(REDIS70_PRIMARY_VIEW, r.id)))), down];
+    assert.equal(withoutFailed(suspected).length, 6, 'fail? is only a suspicion: kept');
+    const oneSays = [...others.map((r, i) => view((i === 0 ? flag('fail') : flag('fail?'))(asSeenBy(REDIS70_PRIMARY_VIEW, r.id)))), down];
+    assert.equal(withoutFailed(oneSays).length, 6, 'kept until every node that lists it flags it fail');
   });
 
   test('mergeTopology prefers what a node says about itself', () => {

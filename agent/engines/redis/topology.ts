@@ -361,6 +361,40 @@ export interface JudgeOptions {
    * same time. Used by the removals.
    */
   ignoreStrangers?: boolean | undefined;
+  /**
+   * Leave out members that are down and that every node that knows them flags `fail`
+   * (withoutFailed): the cluster has given up on them, and waiting for them to agree
+   * cannot end until something starts them again. Used by a replica's join, whose
+   * result does not depend on them.
+   */
+  ignoreFailed?: boolean | undefined;
+}
+
+/**
+ * The views without the members that are down for good as far as the cluster knows: a
+ * node that answers nobody (no reachable view has its id) and that every reachable view
+ * that lists it flags `fail`. Its unreachable address is dropped, and so are the other
+ * views' lines about it, so neither holds up agreement.
+ */
+export function withoutFailed(views: NodeView[]): NodeView[] {
+  const reachable = views.filter((v): v is Extract<NodeView, { reachable: true }> => v.reachable);
+  const answering = new Set(reachable.map((v) => v.myId));
+  const verdicts = new Map<string, boolean>(); // id → flagged fail by every view that lists it
+  const addrOf = new Map<string, string>();
+  for (const v of reachable) {
+    for (const r of v.nodes) {
+      if (r.myself || r.flags.includes('handshake')) continue;
+      verdicts.set(r.id, (verdicts.get(r.id) ?? true) && r.flags.includes('fail'));
+      if (r.host) addrOf.set(r.id, formatAddr({ host: r.host, port: r.port }));
+    }
+  }
+  const failed = new Set([...verdicts].filter(([id, fail]) => fail && !answering.has(id)).map(([id]) => id));
+  if (failed.size === 0) return views;
+  const failedAddrs = new Set([...failed].flatMap((id) => addrOf.get(id) ?? []));
+  return views.flatMap((v): NodeView[] => {
+    if (!v.reachable) return failedAddrs.has(formatAddr(v.addr)) ? [] : [v];
+    return [{ ...v, nodes: v.nodes.filter((r) => r.myself || !failed.has(r.id)) }];
+  });
 }
 
 /**
@@ -615,7 +649,8 @@ export async function observeCluster(addrs: NodeAddress[], opts: ObserveOptions 
       }
       todo = next;
     }
-    const all = opts.ignoreStrangers === true ? withoutStrangers([...views.values()]) : [...views.values()];
+    let all = opts.ignoreStrangers === true ? withoutStrangers([...views.values()]) : [...views.values()];
+    if (opts.ignoreFailed === true) all = withoutFailed(all);
     return { views: all, ...judgeAgreement(all, opts) };
   } finally {
     if (!opts.pool) pool.close();
@@ -667,6 +702,7 @@ export async function waitForAgreementObservation(addrs: NodeAddress[], opts: Wa
         allowOpenSlots: opts.allowOpenSlots,
         stateNotRequiredOf: opts.stateNotRequiredOf,
         ignoreStrangers: opts.ignoreStrangers,
+        ignoreFailed: opts.ignoreFailed,
         pool,
       });
       last = obs.agreed ? (opts.until?.(obs) ?? []) : obs.disagreements;
