@@ -31,7 +31,7 @@ import { EXAMPLE_FILE, killSeen, pidsIn, processesUnder } from '../support/cli-c
 import type { SeenProcess } from '../support/cli-cluster.ts';
 import { ClusterWriter } from '../support/writer.ts';
 import type { ClusterAddress } from '../support/writer.ts';
-import { checkCluster, e2eDir, intFromEnv, newCluster, seededRandom } from './kit.ts';
+import { checkCluster, e2eDir, intFromEnv, keepLogs, newCluster, seededRandom } from './kit.ts';
 import type { Shape } from './kit.ts';
 
 const RUNS = intFromEnv('COXSWAIN_CRASH_RUNS', 4);
@@ -250,6 +250,7 @@ test('kill -9 of data nodes, agents, VMs and the leader at random moments: the c
         target = `${kill === 'VM' ? 'the agent and data node' : `the ${kill}`} of ${vm} (pid ${victims.map((p) => p?.pid).join(', ')})`;
       }
       const label = `run ${run} (${plan}, kill -9 of ${target} ${delayMs} ms in)`;
+      console.log(`crash ${label}: converging`);
       try {
         const r = await convergeAndCheck(label, id);
         const jobs = await cluster.jobs();
@@ -286,8 +287,9 @@ test('kill -9 of data nodes, agents, VMs and the leader at random moments: the c
     assert.deepEqual([...left, ...anywhere].map((p) => `${p.label} (pid ${p.pid})`), [], 'down --purge left no process behind');
     console.log(`crash: ${cluster.seen.size} processes seen, none left after down --purge; ${((performance.now() - testStarted) / 1000).toFixed(1)} s in all`);
   } catch (err) {
-    const tail = await cluster.leaderLogTail(40);
+    const tail = await cluster.leaderLogTail(25);
     if (tail.length > 0) console.log(`crash: the last lines of ${cluster.stateDir}/leader.log:\n${tail.join('\n')}`);
+    console.log(`crash: the leader's and agents' logs and the journal are kept in ${await keepLogs(cluster, 'crash')}`);
     throw err;
   } finally {
     clearInterval(tracker);

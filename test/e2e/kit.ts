@@ -8,7 +8,7 @@
 //     and `status --json` saying the same (AT_DESIRED_STATE, every node and agent up);
 //   - the loaded data set reads back whole.
 import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -173,4 +173,24 @@ export function intFromEnv(name: string, fallback: number): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name}=${text}: expected a whole number ≥ 0`);
   return n;
+}
+
+/**
+ * Copies what explains a failure out of a cluster's state directory before `down --purge`
+ * deletes it: leader.log, the journal and history, each VM's agent.log and each data
+ * node's redis.log. Returns the directory (under the system's temporary directory).
+ */
+export async function keepLogs(cluster: CliCluster, name: string): Promise<string> {
+  const out = await mkdtemp(path.join(os.tmpdir(), `coxswain-e2e-logs-${name}-`));
+  const copy = (from: string, to: string): Promise<void> => cp(from, path.join(out, to), { recursive: true, force: true }).catch(() => undefined);
+  await copy(path.join(cluster.stateDir, 'leader.log'), 'leader.log');
+  await copy(path.join(cluster.stateDir, 'journal'), 'journal');
+  await copy(path.join(cluster.stateDir, 'history'), 'history');
+  const vms = path.join(cluster.stateDir, 'vms');
+  for (const vm of await readdir(vms).catch(() => [] as string[])) {
+    await copy(path.join(vms, vm, 'agent.log'), path.join(vm, 'agent.log'));
+    const nodes = path.join(vms, vm, 'data', 'nodes');
+    for (const node of await readdir(nodes).catch(() => [] as string[])) await copy(path.join(nodes, node, 'redis.log'), path.join(vm, `${node}-redis.log`));
+  }
+  return out;
 }

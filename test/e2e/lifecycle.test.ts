@@ -26,7 +26,7 @@ import { EXAMPLE_FILE, killSeen, processesUnder } from '../support/cli-cluster.t
 import type { CliCluster, SeenProcess } from '../support/cli-cluster.ts';
 import { CLIENT_SETTINGS, ClusterWriter } from '../support/writer.ts';
 import type { ClusterAddress, WriterCounts } from '../support/writer.ts';
-import { checkCluster, e2eDir, newCluster } from './kit.ts';
+import { checkCluster, e2eDir, keepLogs, newCluster } from './kit.ts';
 import type { Shape } from './kit.ts';
 
 const KEYS = 100_000;
@@ -209,8 +209,10 @@ test('lifecycle through the command line: scale, restart, upgrade, agent restart
     console.log(`e2e total: ${((performance.now() - testStarted) / 1000).toFixed(1)} s; steps: ${lines.map((l) => `${l.step} ${l.seconds.toFixed(1)} s/${l.clientErrors} err`).join(', ')}`);
   } catch (err) {
     for (const c of [main, restored]) {
-      const tail = c === undefined ? [] : await c.leaderLogTail(30);
-      if (tail.length > 0) console.log(`e2e: the last lines of ${c?.stateDir ?? ''}/leader.log:\n${tail.join('\n')}`);
+      if (c === undefined) continue;
+      const tail = await c.leaderLogTail(25);
+      if (tail.length > 0) console.log(`e2e: the last lines of ${c.stateDir}/leader.log:\n${tail.join('\n')}`);
+      console.log(`e2e: the leader's and agents' logs and the journal are kept in ${await keepLogs(c, 'lifecycle')}`);
     }
     throw err;
   } finally {
