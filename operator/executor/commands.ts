@@ -143,10 +143,10 @@ export function commandsFor(step: Step, observed: ObservedCluster, jobId: string
     }
     case 'moveData': {
       const target = address(observed, step.toId, 'the primary to move data to', true);
-      const request: RequestOf<'MoveData'> =
-        step.slotCount === 'all'
-          ? { job, sourceNodeId: step.fromId, target, all: true }
-          : { job, sourceNodeId: step.fromId, target, slotCount: step.slotCount };
+      // Exact ranges, never a count or "all": a repeat (a retry after a deadline, a new
+      // leader's step planned before this one showed) finds them at the target and moves
+      // nothing more (invariant 5).
+      const request: RequestOf<'MoveData'> = { job, sourceNodeId: step.fromId, target, slots: { ranges: step.slots.map((r) => ({ start: r.start, end: r.end })) } };
       return [agentCommand('MoveData', step.vmId, key, (a, o) => a.moveData(request, o))];
     }
     case 'removeNode': {

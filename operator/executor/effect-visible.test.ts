@@ -105,17 +105,18 @@ test('membership steps need the node in place and the whole cluster agreeing', (
   assert.equal(stepEffectVisible({ kind: 'removeNode', vmId: 'r', nodeId: 'r' }, agreed), false);
 });
 
-test('moveData: all leaves the source empty; a count needs that many fewer slots than before', () => {
+test('moveData: the target serves every slot the step names and the source none of them', () => {
   const before = world([vm('s', [node('s', { slots: [{ start: 0, end: 999 }] })]), vm('t', [node('t')])]);
   const after = world([vm('s', [node('s', { slots: [{ start: 100, end: 999 }] })]), vm('t', [node('t', { slots: [{ start: 0, end: 99 }] })])]);
-  const move = { kind: 'moveData' as const, vmId: 's', fromId: 's', toId: 't', slotCount: 100 };
+  const move = { kind: 'moveData' as const, vmId: 's', fromId: 's', toId: 't', slots: [{ start: 0, end: 99 }] };
   assert.equal(stepEffectVisible(move, after, before), true);
-  assert.equal(stepEffectVisible({ ...move, slotCount: 101 }, after, before), false);
-  assert.equal(stepEffectVisible(move, before, before), false);
-  assert.equal(stepEffectVisible(move, after), true, 'without the earlier observation: the target holds at least that many');
-  assert.equal(stepEffectVisible({ ...move, slotCount: 'all' }, after, before), false);
+  assert.equal(stepEffectVisible(move, after), true, 'the earlier observation is not needed');
+  assert.equal(stepEffectVisible({ ...move, slots: [{ start: 0, end: 100 }] }, after), false, 'slot 100 is still at the source');
+  assert.equal(stepEffectVisible(move, before), false);
+  assert.equal(stepEffectVisible({ ...move, slots: [{ start: 0, end: 49 }, { start: 50, end: 99 }] }, after), true, 'split ranges still cover');
   const drained = world([vm('s', [node('s')]), vm('t', [node('t', { slots: [{ start: 0, end: 999 }] })])]);
-  assert.equal(stepEffectVisible({ ...move, slotCount: 'all' }, drained, before), true);
+  assert.equal(stepEffectVisible({ ...move, slots: [{ start: 0, end: 999 }] }, drained), true);
+  assert.equal(stepEffectVisible({ ...move, slots: [{ start: 0, end: 999 }] }, after), false);
 });
 
 test('backup steps read the sinks; a restore reads the leader facts', () => {

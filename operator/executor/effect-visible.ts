@@ -14,9 +14,8 @@
 //   joinPrimary       the node is an up primary serving every slot the step assigned, and the cluster agrees
 //   joinReplica       the node is an up replica of the step's primary, and the cluster agrees
 //   failover          the node is an up primary, and the cluster agrees
-//   moveData          'all': the source serves no slot; a count: the source serves at least that many
-//                     fewer slots than before the step (without `before`: the target serves at least
-//                     that many); in both cases the cluster agrees
+//   moveData          the target is an up primary serving every slot the step names, the source
+//                     serves none of them, and the cluster agrees
 //   removeNode        no agent reports the node any more, and the cluster agrees
 //   configureDataNode the node carries the step's config label
 //   createBackup      the sink lists the backup as complete
@@ -25,7 +24,6 @@
 import {
   configKey,
   dataNodes,
-  slotCount,
   sinkKey,
   type ObservedCluster,
   type ObservedDataNode,
@@ -34,10 +32,11 @@ import {
 import type { Step } from '../model/step.ts';
 
 /**
- * Whether `observed` shows the effect of `step` (see the file comment). `before` is the
- * observation the step was planned against; moveData with a count needs it to compare.
+ * Whether `observed` shows the effect of `step` (see the file comment). `_before`, the
+ * observation the step was planned against, is not needed since moves name their slots;
+ * callers may still pass it.
  */
-export function stepEffectVisible(step: Step, observed: ObservedCluster, before?: ObservedCluster): boolean {
+export function stepEffectVisible(step: Step, observed: ObservedCluster, _before?: ObservedCluster): boolean {
   switch (step.kind) {
     case 'createVm': {
       const vm = observed.vms.find((v) => v.id === step.vm.id);
@@ -76,7 +75,7 @@ export function stepEffectVisible(step: Step, observed: ObservedCluster, before?
       return n !== undefined && n.up && n.role === 'primary' && clusterAgrees(observed);
     }
     case 'moveData':
-      return moveVisible(step, observed, before) && clusterAgrees(observed);
+      return moveVisible(step, observed) && clusterAgrees(observed);
     case 'removeNode':
       return node(observed, step.nodeId) === undefined && clusterAgrees(observed);
     case 'configureDataNode': {
@@ -107,14 +106,12 @@ function node(observed: ObservedCluster, id: string): ObservedDataNode | undefin
   return dataNodes(observed).find((n) => n.id === id);
 }
 
-function moveVisible(step: Extract<Step, { kind: 'moveData' }>, observed: ObservedCluster, before: ObservedCluster | undefined): boolean {
+function moveVisible(step: Extract<Step, { kind: 'moveData' }>, observed: ObservedCluster): boolean {
   const source = node(observed, step.fromId);
   const target = node(observed, step.toId);
   if (source === undefined || !source.up || target === undefined || !target.up || target.role !== 'primary') return false;
-  if (step.slotCount === 'all') return slotCount(source) === 0;
-  const sourceBefore = before === undefined ? undefined : node(before, step.fromId);
-  if (sourceBefore === undefined) return slotCount(target) >= step.slotCount;
-  return slotCount(source) <= Math.max(0, slotCount(sourceBefore) - step.slotCount);
+  const keeps = source.slots.some((o) => step.slots.some((w) => o.start <= w.end && w.start <= o.end));
+  return !keeps && covers(target.slots, step.slots);
 }
 
 /** Whether `owned` covers every slot of `wanted`. */

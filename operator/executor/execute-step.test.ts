@@ -87,8 +87,11 @@ test('joins and moves: addresses and engine ids of the named nodes, join 60 s, m
   const address = { host: p.host, port: p.port, engineNodeId: p.engineNodeId };
   const replica = await executeStep(planned({ kind: 'joinReplica', vmId: 'vm-2', nodeId: 'vm-2', primaryId: 'vm-1' }), ctx);
   const primary = await executeStep(planned({ kind: 'joinPrimary', vmId: 'vm-3', nodeId: 'vm-3', via: 'vm-1', slots: [] }), ctx);
-  const move = await executeStep(planned({ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slotCount: 100 }), ctx);
-  const moveAll = await executeStep(planned({ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slotCount: 'all' }), ctx);
+  const move = await executeStep(planned({ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slots: [{ start: 0, end: 99 }] }), ctx);
+  const moveAll = await executeStep(
+    planned({ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slots: [{ start: 100, end: 199 }, { start: 300, end: 300 }] }),
+    ctx,
+  );
   for (const j of [replica, primary, move, moveAll]) assert.equal(j.status, 'succeeded', j.error);
   const joins = c.callsOf('JoinNode');
   assert.deepEqual(joins[0]?.request, { job: { jobId: replica.id, stepId: '' }, nodeId: 'vm-2', role: 'JOIN_ROLE_REPLICA', replicaOf: address });
@@ -107,8 +110,14 @@ test('joins and moves: addresses and engine ids of the named nodes, join 60 s, m
   assert.ok(t);
   const target = { host: t.host, port: t.port, engineNodeId: t.engineNodeId };
   const moves = c.callsOf('MoveData');
-  assert.deepEqual(moves[0]?.request, { job: { jobId: move.id, stepId: '' }, sourceNodeId: 'vm-1', target, slotCount: 100 });
-  assert.deepEqual(moves[1]?.request, { job: { jobId: moveAll.id, stepId: '' }, sourceNodeId: 'vm-1', target, all: true });
+  // Exact ranges, never a count (a repeated count would move as many again).
+  assert.deepEqual(moves[0]?.request, { job: { jobId: move.id, stepId: '' }, sourceNodeId: 'vm-1', target, slots: { ranges: [{ start: 0, end: 99 }] } });
+  assert.deepEqual(moves[1]?.request, {
+    job: { jobId: moveAll.id, stepId: '' },
+    sourceNodeId: 'vm-1',
+    target,
+    slots: { ranges: [{ start: 100, end: 199 }, { start: 300, end: 300 }] },
+  });
   assert.deepEqual(
     moves.map((m) => m.deadlineMs),
     [600_000, 600_000],

@@ -57,8 +57,15 @@ export type Step =
   | { kind: 'joinReplica'; vmId: string; nodeId: string; primaryId: string }
   /** Planned failover: promote the replica `nodeId` in its node group (agent Failover). */
   | { kind: 'failover'; vmId: string; nodeId: string }
-  /** Move `slotCount` slots (or all) from primary `fromId` to primary `toId` (agent MoveData on the source's VM). */
-  | { kind: 'moveData'; vmId: string; fromId: string; toId: string; slotCount: number | 'all' }
+  /**
+   * Move exactly the slots `slots` (with their keys) from primary `fromId` to primary `toId`
+   * (agent MoveData on the source's VM, by ranges). The planner names slots `fromId` serves
+   * in the observation, never a count: a count is not idempotent (a repeat, e.g. by a new
+   * leader that planned before the first move showed, would move as many again), while a
+   * repeat of a range move finds the slots at the target and changes nothing. Slots now
+   * served by a third node make the agent refuse the whole step (see world.ts moveData).
+   */
+  | { kind: 'moveData'; vmId: string; fromId: string; toId: string; slots: SlotRange[] }
   /** Take a data node out of the cluster, stop it and delete its data (agent RemoveNode). */
   | { kind: 'removeNode'; vmId: string; nodeId: string }
   /** Apply live engine parameters; `config` is the full set the node then carries as its label (agent ConfigureDataNode). */
@@ -127,7 +134,7 @@ export function describeStep(step: Step): string {
     case 'failover':
       return `fail over to ${step.nodeId}`;
     case 'moveData':
-      return `move ${step.slotCount === 'all' ? 'all slots' : `${step.slotCount} slots`} from ${step.fromId} to ${step.toId}`;
+      return `move ${moveSize(step.slots)} (${compactRanges(step.slots)}) from ${step.fromId} to ${step.toId}`;
     case 'removeNode':
       return `remove data node ${step.nodeId} from the cluster`;
     case 'configureDataNode':
@@ -145,4 +152,16 @@ export function describeStep(step: Step): string {
 
 function rangesText(ranges: readonly SlotRange[]): string {
   return ranges.map((r) => (r.start === r.end ? `slot ${r.start}` : `slots ${r.start}-${r.end}`)).join(', ');
+}
+
+function moveSize(ranges: readonly SlotRange[]): string {
+  const n = ranges.reduce((sum, r) => sum + (r.end - r.start + 1), 0);
+  return n === 1 ? '1 slot' : `${n} slots`;
+}
+
+/** "0-99, 200-299": up to three ranges, then "… and N more ranges" (the intent stays one line). */
+function compactRanges(ranges: readonly SlotRange[]): string {
+  const shown = ranges.slice(0, 3).map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`));
+  const more = ranges.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} … and ${more} more range${more === 1 ? '' : 's'}` : shown.join(', ');
 }

@@ -79,20 +79,31 @@ test('invariant 4: the backup restoreFromBackup names is never deleted', () => {
 test('one step per VM, one slot move per source and target, one disruptive step per group', () => {
   assert.ok(check([stop('vm-2'), { kind: 'ensureVersion', vmId: 'vm-2', version: '8.0' }]).some((v) => v.startsWith('2 steps act on vm-2')));
   const moves: Step[] = [
-    { kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slotCount: 10 },
-    { kind: 'moveData', vmId: 'vm-5', fromId: 'vm-5', toId: 'vm-3', slotCount: 10 },
+    { kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slots: [{ start: 0, end: 9 }] },
+    { kind: 'moveData', vmId: 'vm-5', fromId: 'vm-5', toId: 'vm-3', slots: [{ start: 16374, end: 16383 }] },
   ];
   assert.ok(check(moves).some((v) => v.includes('a second slot move into vm-3')));
-  const mixed: Step[] = [{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slotCount: 10 }, { kind: 'failover', vmId: 'vm-4', nodeId: 'vm-4' }];
+  const mixed: Step[] = [{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slots: [{ start: 0, end: 9 }] }, { kind: 'failover', vmId: 'vm-4', nodeId: 'vm-4' }];
   assert.ok(check(mixed).some((v) => v.startsWith('ng1 gets 2 disruptive steps at once')));
 });
 
 test('slots never move from a primary on a newer version to one on an older version', () => {
   const c = clusterAt(d);
   nodeOf(c, 'vm-3').version = '8.0';
-  const down: Step = { kind: 'moveData', vmId: 'vm-3', fromId: 'vm-3', toId: 'vm-1', slotCount: 10 };
+  const down: Step = { kind: 'moveData', vmId: 'vm-3', fromId: 'vm-3', toId: 'vm-1', slots: [{ start: 6000, end: 6009 }] };
   assert.deepEqual(check([down], d, c), [`${describeStep(down)}: vm-1 runs 7.0, older than vm-3's 8.0: MIGRATE payloads of a newer version do not load in an older one`]);
-  assert.deepEqual(check([{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slotCount: 10 }], d, c), []);
+  assert.deepEqual(check([{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slots: [{ start: 0, end: 9 }] }], d, c), []);
+});
+
+test('invariant 5: a move names valid, distinct slots that its source serves', () => {
+  const move = (slots: { start: number; end: number }[]): Step => ({ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-3', slots });
+  assert.deepEqual(check([move([{ start: 0, end: 9 }, { start: 100, end: 100 }])]), []);
+  assert.ok(check([move([])]).some((v) => v.includes('names no slots')));
+  assert.ok(check([move([{ start: 9, end: 3 }])]).some((v) => v.includes('names no slots')));
+  assert.ok(check([move([{ start: 0, end: 9 }, { start: 5, end: 12 }])]).some((v) => v.includes('names some slots twice')));
+  // vm-1 serves 0-5461 in the 3-group cluster: 5462 is vm-3's, 16383 vm-5's.
+  assert.ok(check([move([{ start: 5400, end: 5462 }])]).some((v) => v.includes('names slots vm-1 does not serve')));
+  assert.ok(check([move([{ start: 16383, end: 16383 }])]).some((v) => v.includes('names slots vm-1 does not serve')));
 });
 
 test('topology changes need agreement; no second cluster; no slots claimed in a cluster with data', () => {

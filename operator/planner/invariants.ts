@@ -18,6 +18,7 @@
 // 4. the backup restoreFromBackup names is never deleted;
 // and the rules that keep steps from racing or splitting the cluster: one step per VM;
 // topology changes only when the members agree; one slot move per source and per target,
+// naming exact slots its source serves (a repeat then moves nothing: invariant 5),
 // never from a primary to one on an older version (MIGRATE payloads do not load there);
 // no second cluster founded; no slots claimed once the cluster holds data; a node starts
 // only on a version its VM has; restore only into a cluster that never held data, alone.
@@ -27,6 +28,7 @@ import { describeStep, type Step } from '../model/step.ts';
 import { stepVms } from './batch.ts';
 import { olderVersion, versionOrderAllows } from './failover.ts';
 import { groupName } from './names.ts';
+import { rangesCover, rangesDisjoint } from './slots.ts';
 import { ClusterView } from './view.ts';
 
 const TOPOLOGY = new Set<Step['kind']>(['joinPrimary', 'joinReplica', 'failover', 'moveData', 'removeNode', 'createBackup', 'deleteBackup', 'restoreBackup']);
@@ -126,8 +128,12 @@ export function checkStepSafety(desired: Desired, observed: ObservedCluster, bat
         disrupt(groupOf(step.fromId), step);
         if (groupOf(step.toId) !== groupOf(step.fromId)) disrupt(groupOf(step.toId), step);
         if (from === undefined || !from.up || from.role !== 'primary' || slotCount(from) === 0) say(step, `${step.fromId} is not an up primary that serves slots`);
-        else if (typeof step.slotCount === 'number' && (step.slotCount < 1 || step.slotCount > slotCount(from)))
-          say(step, `${step.fromId} serves ${slotCount(from)} slots, not ${step.slotCount}`);
+        else if (step.slots.length === 0 || step.slots.some((r) => !Number.isInteger(r.start) || !Number.isInteger(r.end) || r.start < 0 || r.end >= REDIS_SLOTS || r.start > r.end))
+          say(step, `it names no slots, or ranges that are not slots 0-${REDIS_SLOTS - 1}`);
+        else if (!rangesDisjoint(step.slots)) say(step, `it names some slots twice`);
+        // Invariant 5: a move names slots its source serves in the observation it is planned
+        // from, so that a repeat finds them at the target and changes nothing.
+        else if (!rangesCover(from.slots, step.slots)) say(step, `it names slots ${step.fromId} does not serve`);
         if (to === undefined || !to.up || to.role !== 'primary' || step.toId === step.fromId) say(step, `${step.toId} is not another up primary`);
         else if (from !== undefined && olderVersion(to.version, from.version)) {
           say(step, `${step.toId} runs ${to.version}, older than ${step.fromId}'s ${from.version}: MIGRATE payloads of a newer version do not load in an older one`);

@@ -30,7 +30,7 @@ test('a second primary that serves slots in the same group: its slots move to th
   const c = clusterAt(d);
   nodeOf(c, 'vm-5').slots = [{ start: 10923, end: 15000 }];
   Object.assign(nodeOf(c, 'vm-6'), { role: 'primary', primaryId: undefined, inSync: false, slots: [{ start: 15001, end: 16383 }] });
-  assert.deepEqual(lines(plan(d, c)), ['move all slots from vm-6 to vm-5']);
+  assert.deepEqual(lines(plan(d, c)), ['move 1383 slots (15001-16383) from vm-6 to vm-5']);
 });
 
 test('a group with no primary whose nodes all replicate other groups: one node is reset to become its primary', () => {

@@ -5,7 +5,9 @@ import { plan } from './plan.ts';
 import { converge } from './testing/converge.ts';
 import { Model } from './testing/model.ts';
 import { clusterAt, downNode, lines, nodeOf, stepsOf, vmOf } from './testing/test-cluster.ts';
-import type { ObservedCluster } from '../model/observed.ts';
+import { dataNodes, slotCount, type ObservedCluster, type SlotRange } from '../model/observed.ts';
+import type { Step } from '../model/step.ts';
+import { isBalanced, rangesCover, rangesDisjoint } from './slots.ts';
 
 const d = exampleDesired();
 
@@ -35,18 +37,18 @@ test('slots move into a new group only once its replicas are in sync; one move p
   assert.deepEqual(stepsOf(plan(to, c), 'moveData'), []);
   nodeOf(c, 'vm-8').inSync = true;
   const moves = stepsOf(plan(to, c), 'moveData');
-  assert.deepEqual(moves, [{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-7', slotCount: 1366 }]);
+  assert.deepEqual(moves, [{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-7', slots: [{ start: 4096, end: 5461 }] }]);
 });
 
-test('scale in: the group going away moves its slots to the groups with the biggest deficit, "all" last', () => {
+test('scale in: the group going away moves its slots to the groups with the biggest deficit, the rest last', () => {
   const to = { ...d, id: 6, nodeGroups: 2 };
   const c = clusterAt(d);
   const first = stepsOf(plan(to, c), 'moveData');
-  assert.deepEqual(first, [{ kind: 'moveData', vmId: 'vm-5', fromId: 'vm-5', toId: 'vm-3', slotCount: 2731 }]);
+  assert.deepEqual(first, [{ kind: 'moveData', vmId: 'vm-5', fromId: 'vm-5', toId: 'vm-3', slots: [{ start: 13653, end: 16383 }] }]);
   // vm-5 now serves 10923-13652 (2730 slots), vm-3 5462-10922 + 13653-16383.
   nodeOf(c, 'vm-5').slots = [{ start: 10923, end: 13652 }];
   nodeOf(c, 'vm-3').slots = [{ start: 5462, end: 10922 }, { start: 13653, end: 16383 }];
-  assert.deepEqual(stepsOf(plan(to, c), 'moveData'), [{ kind: 'moveData', vmId: 'vm-5', fromId: 'vm-5', toId: 'vm-1', slotCount: 'all' }]);
+  assert.deepEqual(stepsOf(plan(to, c), 'moveData'), [{ kind: 'moveData', vmId: 'vm-5', fromId: 'vm-5', toId: 'vm-1', slots: [{ start: 10923, end: 13652 }] }]);
 });
 
 test('invariant 3: no node of a group going away is removed while its primary serves slots', () => {
@@ -85,7 +87,7 @@ test('balanced means within ±1 of 16384/n: 5462/5461/5461 and 5461/5462/5461 ne
   assert.equal(plan(d, c).done, true);
   nodeOf(c, 'vm-1').slots = [{ start: 0, end: 5459 }];
   nodeOf(c, 'vm-3').slots = [{ start: 5460, end: 10922 }];
-  assert.deepEqual(stepsOf(plan(d, c), 'moveData'), [{ kind: 'moveData', vmId: 'vm-3', fromId: 'vm-3', toId: 'vm-1', slotCount: 2 }]);
+  assert.deepEqual(stepsOf(plan(d, c), 'moveData'), [{ kind: 'moveData', vmId: 'vm-3', fromId: 'vm-3', toId: 'vm-1', slots: [{ start: 10921, end: 10922 }] }]);
 });
 
 test('topology changes wait until the members agree; other steps do not', () => {
@@ -127,7 +129,7 @@ test('version order: slots never move from a primary on a newer version to one o
   assert.ok(stepsOf(p, 'ensureVersion').some((s) => s.vmId === 'vm-2' || s.vmId === 'vm-4'), lines(p).join('\n'));
   // ng1 upgraded: its primary takes the slots, ng0 (still on 7.0) does not.
   onVersion8(c, 'vm-3', 'vm-4');
-  assert.deepEqual(stepsOf(plan(to, c), 'moveData'), [{ kind: 'moveData', vmId: 'vm-5', fromId: 'vm-5', toId: 'vm-3', slotCount: 2731 }]);
+  assert.deepEqual(stepsOf(plan(to, c), 'moveData'), [{ kind: 'moveData', vmId: 'vm-5', fromId: 'vm-5', toId: 'vm-3', slots: [{ start: 13653, end: 16383 }] }]);
 });
 
 test('version order: a new group on a newer version that took too many slots gets them back only after the upgrade', () => {
@@ -144,7 +146,7 @@ test('version order: a new group on a newer version that took too many slots get
   assert.deepEqual(stepsOf(p, 'failover'), [{ kind: 'failover', vmId: 'vm-2', nodeId: 'vm-2' }]);
   Object.assign(nodeOf(c, 'vm-2'), { role: 'primary', primaryId: undefined, inSync: false });
   Object.assign(nodeOf(c, 'vm-1'), { role: 'replica', primaryId: 'vm-2', inSync: true });
-  assert.deepEqual(stepsOf(plan(to, c), 'moveData'), [{ kind: 'moveData', vmId: 'vm-3', fromId: 'vm-3', toId: 'vm-2', slotCount: 8192 }]);
+  assert.deepEqual(stepsOf(plan(to, c), 'moveData'), [{ kind: 'moveData', vmId: 'vm-3', fromId: 'vm-3', toId: 'vm-2', slots: [{ start: 8192, end: 16383 }] }]);
 });
 
 test('slots move from an older version to a newer one (scale out during an upgrade)', () => {
@@ -154,7 +156,7 @@ test('slots move from an older version to a newer one (scale out during an upgra
   onVersion8(c, 'vm-7', 'vm-8');
   for (const vm of c.vms) vm.installedVersions = ['7.0', '8.0'];
   const moves = stepsOf(plan({ ...d, nodeGroups: 4, version: '8.0' }, c), 'moveData');
-  assert.deepEqual(moves, [{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-7', slotCount: 1366 }]);
+  assert.deepEqual(moves, [{ kind: 'moveData', vmId: 'vm-1', fromId: 'vm-1', toId: 'vm-7', slots: [{ start: 4096, end: 5461 }] }]);
 });
 
 for (const rf of [1, 2]) {
@@ -174,3 +176,92 @@ for (const rf of [1, 2]) {
     assert.ok(end.vms.every((vm) => vm.dataNodes.every((n) => !n.up && n.version === '8.0')), 'every node stopped, on 8.0');
   });
 }
+
+/** ng3 added and ready for slots: vm-7 its primary, vm-8 its replica in sync. */
+function withReadyNewGroup(): ObservedCluster {
+  const c = withNewGroup();
+  Object.assign(nodeOf(c, 'vm-7'), { role: 'primary', topologyDigest: 'topology-1' });
+  Object.assign(nodeOf(c, 'vm-8'), { role: 'replica', primaryId: 'vm-7', inSync: true, topologyDigest: 'topology-1' });
+  return c;
+}
+
+const overlap = (a: readonly SlotRange[], b: readonly SlotRange[]): boolean => a.some((x) => b.some((y) => x.start <= y.end && y.start <= x.end));
+const slotsByNode = (o: ObservedCluster): Record<string, SlotRange[]> => Object.fromEntries(dataNodes(o).map((n) => [n.id, n.slots]));
+
+test('invariant 5: a move repeated after it happened moves nothing more, and no later plan moves its slots again', () => {
+  const to = { ...d, nodeGroups: 4 };
+  const m = Model.from(withReadyNewGroup());
+  const before = m.observe();
+  const [move, ...others] = stepsOf(plan(to, before), 'moveData');
+  assert.ok(move !== undefined && others.length === 0);
+  assert.deepEqual(move.slots, [{ start: 4096, end: 5461 }]);
+  m.apply(move);
+  m.tick();
+  const after = m.observe();
+  // A new leader whose observation predates the move plans the very same step …
+  assert.deepEqual(stepsOf(plan(to, before), 'moveData'), [move]);
+  // … and carrying it out again changes nothing (a count would have moved 1366 more slots).
+  m.apply(move);
+  m.tick();
+  assert.deepEqual(slotsByNode(m.observe()), slotsByNode(after));
+  assert.equal(slotCount(nodeOf(after, 'vm-1')), 4096);
+  // Plans from the observation after the move never name its slots again.
+  let o = after;
+  for (let round = 0; round < 10; round++) {
+    const p = plan(to, o);
+    for (const next of stepsOf(p, 'moveData')) assert.ok(!overlap(next.slots, move.slots), `${JSON.stringify(next)} moves slots of the first move again`);
+    for (const s of p.next) m.apply(s.step);
+    m.tick();
+    o = m.observe();
+  }
+  assert.equal(plan(to, o).done, true);
+});
+
+/** Plans and applies until done, checking every move against the observation it was planned from. */
+function balanceByRanges(to: typeof d, m: Model): number {
+  let moves = 0;
+  for (let round = 0; round < 80; round++) {
+    const o = m.observe();
+    const p = plan(to, o);
+    if (p.done) return moves;
+    const batch: Extract<Step, { kind: 'moveData' }>[] = stepsOf(p, 'moveData');
+    for (const [i, mv] of batch.entries()) {
+      const from = nodeOf(o, mv.fromId);
+      assert.ok(mv.slots.length > 0, 'a move names slots');
+      assert.ok(rangesDisjoint(mv.slots), `${JSON.stringify(mv.slots)} names a slot twice`);
+      assert.ok(rangesCover(from.slots, mv.slots), `${mv.fromId} does not serve all of ${JSON.stringify(mv.slots)}`);
+      for (const other of batch.slice(i + 1)) assert.ok(!overlap(mv.slots, other.slots), 'two moves of a batch name the same slot');
+      moves++;
+    }
+    for (const s of p.next) m.apply(s.step);
+    m.tick();
+  }
+  assert.fail('no convergence in 80 rounds');
+}
+
+function groupCounts(o: ObservedCluster): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const n of dataNodes(o)) counts.set(n.nodeGroup, (counts.get(n.nodeGroup) ?? 0) + slotCount(n));
+  return counts;
+}
+
+for (const groups of [1, 2, 4, 5, 7]) {
+  test(`moves to ${groups} node groups name disjoint slots their source serves, and balance the groups`, () => {
+    const m = Model.from(clusterAt(d));
+    const to = { ...d, id: 6, nodeGroups: groups };
+    assert.ok(balanceByRanges(to, m) > 0);
+    const counts = groupCounts(m.observe());
+    assert.ok(isBalanced(counts, groups), JSON.stringify([...counts]));
+    assert.equal([...counts.values()].reduce((a, b) => a + b, 0), 16384);
+  });
+}
+
+test('fragmented, unbalanced slots: the moves name exact ranges of their sources and balance the groups', () => {
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-1').slots = [{ start: 0, end: 1000 }, { start: 3000, end: 9000 }];
+  nodeOf(c, 'vm-3').slots = [{ start: 1001, end: 2999 }, { start: 9001, end: 12000 }, { start: 16000, end: 16383 }];
+  nodeOf(c, 'vm-5').slots = [{ start: 12001, end: 15999 }];
+  const m = Model.from(c);
+  assert.ok(balanceByRanges(d, m) > 0);
+  assert.ok(isBalanced(groupCounts(m.observe()), 3));
+});

@@ -8,9 +8,15 @@
 // going away (index ≥ n) still serves slots, slots move from groups above their share to
 // groups below it (exact shares, slots.ts): groups going away first, then the biggest
 // surplus, each to the group with the biggest deficit; at most one move per source and
-// per target at a time; "all" for a group going away when the target can take
-// everything. Slots move only into groups that are settled (all nodes healthy), so new
-// data is replicated at once.
+// per target at a time. Slots move only into groups that are settled (all nodes
+// healthy), so new data is replicated at once.
+//
+// A move names its exact slots (invariant 5), never a count: the source's highest
+// `min(surplus, deficit)` slots as observed (slots.ts topSlots), all of them for a group
+// going away when the target can take everything, all of a second primary's. Repeating the
+// step after it happened — a new leader that planned from an observation taken before the
+// old leader's move showed, or a retry after a deadline — finds the slots at the target and
+// moves nothing; a count would move as many again.
 //
 // Version order: MIGRATE payloads of a newer version do not load in an older one, so
 // slots never move from a primary to one on an older version. Such a target waits for
@@ -27,7 +33,7 @@ import { REDIS_SLOTS, slotCount, type ObservedDataNode } from '../model/observed
 import type { PlanContext } from './context.ts';
 import { olderVersion } from './failover.ts';
 import { groupName, plural } from './names.ts';
-import { isBalanced, shareCount } from './slots.ts';
+import { isBalanced, normalRanges, shareCount, topSlots } from './slots.ts';
 
 export function joinNewGroupPrimaries(ctx: PlanContext): void {
   const { view, layout, batch, desired: d } = ctx;
@@ -78,7 +84,7 @@ export function moveSlots(ctx: PlanContext): void {
         continue;
       }
       batch.add(
-        { kind: 'moveData', vmId: other.vmId, fromId: other.id, toId: p.id, slotCount: 'all' },
+        { kind: 'moveData', vmId: other.vmId, fromId: other.id, toId: p.id, slots: normalRanges(other.slots) },
         `${other.id} and ${p.id} both serve slots in ${groupName(g)}: moving ${other.id}'s slots to ${p.id}`,
         { groups: [g], claim: 'exclusive', topology: true },
       );
@@ -122,9 +128,10 @@ export function moveSlots(ctx: PlanContext): void {
       const own = slotCount(s.primary);
       const count = Math.min(s.surplus, t.deficit, own);
       if (count <= 0) continue;
-      const all = s.leaving && count >= own;
+      const all = count >= own;
+      const slots = topSlots(s.primary.slots, count);
       const added = batch.add(
-        { kind: 'moveData', vmId: s.primary.vmId, fromId: s.primary.id, toId: tp.id, slotCount: all ? 'all' : count },
+        { kind: 'moveData', vmId: s.primary.vmId, fromId: s.primary.id, toId: tp.id, slots },
         s.leaving
           ? `${groupName(s.g)} is being removed: moving ${all ? 'all its slots' : plural(count, 'slot')} to ${groupName(t.g)}`
           : `${groupName(s.g)} serves ${plural(counts.get(s.g) ?? 0, 'slot')}, ${groupName(t.g)} ${plural(counts.get(t.g) ?? 0, 'slot')}: moving ${plural(count, 'slot')} to balance them`,

@@ -162,6 +162,37 @@ describe('the simulated agent contract', () => {
     assert.ok(checks.includes('node-group-removed-with-data'), checks.join());
   });
 
+  it('moves slots by ranges as the real agent: a repeat changes nothing, slots of a third node refuse the whole call', async () => {
+    const kit = makeKit({ fullSyncMs: 100, convergeMs: 0 });
+    await startNodes(kit, [['vm-1'], ['vm-2'], ['vm-3']]);
+    await formCluster(kit, [['vm-1'], ['vm-2'], ['vm-3']]); // vm-1 0-5460, vm-2 5461-10921, vm-3 10922-16383
+    kit.world.write();
+    const slotsOf = (id: string): unknown => {
+      const n = kit.world.vm(id)?.nodes.get(id);
+      return n === undefined ? undefined : kit.world.slotsOf(n);
+    };
+    const move = (from: string, to: string, ranges: { start: number; end: number }[]) =>
+      kit.drive(kit.provider.agent(from).moveData({ job, sourceNodeId: from, target: addressOf(kit, to), slots: { ranges } }, key()));
+    const first = await move('vm-1', 'vm-2', [{ start: 5000, end: 5460 }, { start: 100, end: 100 }]);
+    assert.equal(first.outcome?.changed, true);
+    assert.deepEqual(first.moved, [{ start: 100, end: 100 }, { start: 5000, end: 5460 }]);
+    assert.deepEqual(slotsOf('vm-1'), [{ start: 0, end: 99 }, { start: 101, end: 4999 }]);
+    // The same step again, as a new leader's job (another idempotency key): nothing more moves.
+    const again = await move('vm-1', 'vm-2', [{ start: 5000, end: 5460 }, { start: 100, end: 100 }]);
+    assert.equal(again.outcome?.changed, false);
+    assert.deepEqual(again.moved, []);
+    assert.deepEqual(slotsOf('vm-1'), [{ start: 0, end: 99 }, { start: 101, end: 4999 }]);
+    assert.deepEqual(slotsOf('vm-2'), [{ start: 100, end: 100 }, { start: 5000, end: 10921 }]);
+    // Part moved already, part still at the source: only the rest moves.
+    const rest = await move('vm-1', 'vm-2', [{ start: 4990, end: 5010 }]);
+    assert.deepEqual(rest.moved, [{ start: 4990, end: 4999 }]);
+    // Slots a third node serves: the whole call is refused and nothing moves.
+    await assert.rejects(move('vm-1', 'vm-3', [{ start: 0, end: 9 }, { start: 5000, end: 5010 }]), InvalidArgumentError);
+    assert.deepEqual(slotsOf('vm-1'), [{ start: 0, end: 99 }, { start: 101, end: 4989 }]);
+    assert.deepEqual(slotsOf('vm-3'), [{ start: 10922, end: 16383 }]);
+    assert.deepEqual(kit.world.violations.map((v) => v.check), []);
+  });
+
   it('flags stopping a primary whose replica could have taken over, and two nodes of a group down', async () => {
     const kit = makeKit({ fullSyncMs: 100, convergeMs: 0 });
     await startNodes(kit, [['vm-1', 'vm-2', 'vm-3']]);

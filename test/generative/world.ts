@@ -688,8 +688,25 @@ export class World {
     const selection = r.selection ?? (r.slots !== undefined && r.slots !== null ? 'slots' : r.all === true ? 'all' : r.slotCount !== undefined ? 'slotCount' : undefined);
     if (selection === 'all') moving = owned;
     else if (selection === 'slotCount') moving = lowestSlots(owned, r.slotCount ?? 0);
-    else if (selection === 'slots') moving = intersect(owned, (r.slots?.ranges ?? []).map((x) => ({ start: x.start ?? 0, end: x.end ?? 0 })));
-    else throw new InvalidArgumentError('selection', 'one of slots, slot_count or all is required');
+    else if (selection === 'slots') {
+      // As the real agent (cluster-ops.ts moveSlots): slots already at the target are
+      // skipped, so a repeated move changes nothing; a slot served by neither the source nor
+      // the target (a third node took it, or nobody serves it) refuses the whole call before
+      // anything moves. Refusing is the safe choice: the step was planned from an
+      // observation that is wrong about who serves its slots, and moving the rest would act
+      // on that stale plan; a refusal changes nothing, and the leader plans again from a
+      // fresh observation.
+      const wanted = mergeRanges((r.slots?.ranges ?? []).map((x) => ({ start: x.start ?? 0, end: x.end ?? 0 })));
+      moving = intersect(owned, wanted);
+      const already = intersect(this.#owner.rangesOf(target.handle), wanted);
+      if (slotsIn(moving) + slotsIn(already) < slotsIn(wanted)) {
+        const elsewhere = subtract(subtract(wanted, owned), already);
+        throw new InvalidArgumentError(
+          'slots',
+          `moveSlots: slots ${rangesText(elsewhere)} are served by neither ${source.id} nor the target ${target.id}. What to do: recompute the move from the current topology`,
+        );
+      }
+    } else throw new InvalidArgumentError('selection', 'one of slots, slot_count or all is required');
     if (moving.length === 0) return { outcome: outcome(r.job, false, `No slots left to move from data node ${source.id}`), moved: [] };
     for (const x of moving) {
       this.#owner.set(x.start, x.end, target.handle);
@@ -1127,6 +1144,34 @@ function intersect(a: readonly SlotRange[], b: readonly SlotRange[]): SlotRange[
     }
   }
   return out.sort((p, q) => p.start - q.start);
+}
+
+/** Sorted ranges, overlapping or adjacent ones merged. */
+function mergeRanges(ranges: readonly SlotRange[]): SlotRange[] {
+  const out: SlotRange[] = [];
+  for (const r of [...ranges].sort((p, q) => p.start - q.start)) {
+    const last = out.at(-1);
+    if (last !== undefined && r.start <= last.end + 1) last.end = Math.max(last.end, r.end);
+    else out.push({ ...r });
+  }
+  return out;
+}
+
+/** The slots of `a` (merged ranges) that are not in `b`. */
+function subtract(a: readonly SlotRange[], b: readonly SlotRange[]): SlotRange[] {
+  let out = mergeRanges(a);
+  for (const y of b) {
+    const next: SlotRange[] = [];
+    for (const x of out) {
+      if (y.end < x.start || y.start > x.end) next.push(x);
+      else {
+        if (x.start < y.start) next.push({ start: x.start, end: y.start - 1 });
+        if (y.end < x.end) next.push({ start: y.end + 1, end: x.end });
+      }
+    }
+    out = next;
+  }
+  return out;
 }
 
 function notAgreed(op: string): UnavailableError {

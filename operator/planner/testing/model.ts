@@ -343,11 +343,14 @@ export class Model {
         const from = this.#up(step.fromId);
         const to = this.#up(step.toId);
         if (from.role !== 'primary' || to.role !== 'primary') throw new ModelRefusal('slots move between primaries');
-        const mine: number[] = [];
-        for (let s = 0; s < REDIS_SLOTS; s++) if (this.owner[s] === from.id) mine.push(s);
-        const count = step.slotCount === 'all' ? mine.length : step.slotCount;
-        if (count > mine.length) throw new ModelRefusal(`${from.id} serves only ${mine.length} slots`);
-        for (const s of mine.slice(mine.length - count)) this.owner[s] = to.id;
+        // As the agent: slots already at the target are skipped (a repeat changes nothing);
+        // a slot served by a third node (or none) refuses the whole step.
+        for (const r of step.slots) {
+          for (let s = r.start; s <= r.end; s++) {
+            if (this.owner[s] !== from.id && this.owner[s] !== to.id) throw new ModelRefusal(`slot ${s} is served by neither ${from.id} nor ${to.id}`);
+          }
+        }
+        for (const r of step.slots) for (let s = r.start; s <= r.end; s++) this.owner[s] = to.id;
         return;
       }
       case 'removeNode': {
