@@ -15,7 +15,7 @@ import { Leftovers, tempDir } from '../../agent/engines/redis/test-servers.ts';
 import { isRunning } from '../../agent/process-inspect.ts';
 import { RawAgentClient } from '../../agent/test-harness.ts';
 import { AgentClient } from '../../operator/agent-client/agent-client.ts';
-import { StaleLeaderError, UnauthenticatedError } from '../../proto/status.ts';
+import { InvalidArgumentError, StaleLeaderError, UnauthenticatedError } from '../../proto/status.ts';
 import type { DataNode__Output } from '../../proto/generated/coxswain/agent/v1/DataNode.ts';
 import { freePorts } from '../support/ports.ts';
 import { killChild, spawnAgent, writeSecret as writeSecretFile } from './spawn-agent.ts';
@@ -163,6 +163,21 @@ test('agents over gRPC run a Redis cluster: start, form, replicate, write, fail 
         slots: { ranges: [thirds[1]!] },
       });
       assert.equal(repeatMove.outcome?.changed, false);
+      // Slots a third node serves (thirds[1] is p1's, not p0's nor p2's): the whole move is
+      // refused and nothing moves (the simulated world, test/generative/world.ts, does the same).
+      await assert.rejects(
+        a0.client.moveData({
+          job: job('move p1 slots to p2'),
+          sourceNodeId: 'p0',
+          target: { ...addr('p2'), engineNodeId: engineIds.get('p2')! },
+          slots: { ranges: [thirds[0]!, thirds[1]!] },
+        }),
+        (err: unknown) => {
+          assert.ok(err instanceof InvalidArgumentError, String(err));
+          return true;
+        },
+      );
+      assert.deepEqual(nodeOf((await a0.client.getState()).state!.dataNodes, 'p0').slots, [thirds[0]]);
 
       await Promise.all(
         [0, 1, 2].map(async (k) => {
