@@ -23,9 +23,10 @@
 // its group's rolling upgrade (rolling.ts, later in the same plan: it needs no balance;
 // with running false too, as the move cannot wait for the next start) and the source
 // tries the next target meanwhile. This matters when a group on the new
-// version serves more than its share while another is still on the old one, e.g. after
-// a leader restart mid-plan moved slots twice into a new group during an upgrade with a
-// scale-out (the zombie's move and the new leader's, planned before it showed).
+// version serves more than its share while another is still on the old one (seen while
+// moves were counts: a leader restart mid-plan moved slots twice into a new group during
+// an upgrade with a scale-out, the zombie's move and the new leader's, planned before it
+// showed; error-state-335f2cc0.json).
 //
 // Removal (invariant 3): a group ≥ n is removed only when none of its nodes serves a
 // slot and every node of it answers: replicas first, then its primary, then the VMs.
