@@ -7,17 +7,14 @@ import type { Clock } from '../ports/clock.ts';
 import { DeadlineExceededError } from '../../proto/status.ts';
 
 /**
- * Why the deadline timer is cancelled once the call settled. A constant: abort() without
- * a reason builds a DOMException with a stack trace for every call, which was a fifth
- * of the generative tests' CPU time.
- */
-const CALL_SETTLED = new Error('the call settled before its deadline');
-
-/**
  * Runs `fn` with a signal that aborts when `parent` aborts or `ms` pass on `clock`,
  * whichever comes first. Resolves or rejects with `fn`'s outcome; at the deadline it
  * rejects with a DeadlineExceededError saying `what` did not answer in time (a
  * transient error: worth another try), even when `fn` ignores its signal.
+ *
+ * Every observation and every command goes through here, so it is frugal: one
+ * AbortController, aborted only when the call must stop, and a plain timer cancelled
+ * once the call settled.
  */
 export async function withDeadline<T>(
   clock: Clock,
@@ -28,26 +25,27 @@ export async function withDeadline<T>(
 ): Promise<T> {
   parent?.throwIfAborted();
   const call = new AbortController();
-  const timer = new AbortController();
-  const onParentAbort = (): void => call.abort(parent?.reason);
-  parent?.addEventListener('abort', onParentAbort, { once: true });
+  let expire: (reason: unknown) => void = () => undefined;
   const expired = new Promise<never>((_, reject) => {
-    clock.sleep(ms, timer.signal).then(
-      () => {
-        const error = new DeadlineExceededError(`${what}: no answer within ${ms} ms`);
-        call.abort(error);
-        reject(error);
-      },
-      () => undefined, // the call settled first and cancelled the timer
-    );
-    call.signal.addEventListener('abort', () => reject(call.signal.reason as Error), { once: true });
+    expire = reject;
   });
   // Nobody may be left holding an unhandled rejection once the call has settled.
   expired.catch(() => undefined);
+  // `expired` rejects before the callee hears of the abort.
+  const onParentAbort = (): void => {
+    expire(parent?.reason);
+    call.abort(parent?.reason);
+  };
+  parent?.addEventListener('abort', onParentAbort, { once: true });
+  const cancelTimer = clock.timer(ms, () => {
+    const error = new DeadlineExceededError(`${what}: no answer within ${ms} ms`);
+    expire(error);
+    call.abort(error);
+  });
   try {
     return await Promise.race([fn(call.signal), expired]);
   } finally {
-    timer.abort(CALL_SETTLED);
+    cancelTimer();
     parent?.removeEventListener('abort', onParentAbort);
   }
 }

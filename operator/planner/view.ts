@@ -11,6 +11,7 @@ import {
   type ObservedCluster,
   type ObservedDataNode,
   type ObservedVm,
+  type SlotRange,
 } from '../model/observed.ts';
 import { desiredConfigStrings, diffConfig } from './config-diff.ts';
 import { compareIds, vmNumber } from './names.ts';
@@ -59,8 +60,6 @@ export class ClusterView {
   /** Up nodes that are members of the cluster (primary or replica). */
   readonly members: ObservedDataNode[] = [];
   readonly topologyAgrees: boolean;
-  /** One byte per slot: 1 when an up primary serves it. */
-  readonly owned = new Uint8Array(REDIS_SLOTS);
   /** Slots served by some up primary. */
   readonly assigned: number;
   /** VMs across the cluster whose node may exist but cannot be seen now. */
@@ -74,6 +73,9 @@ export class ClusterView {
   readonly #staleness = new Map<string, Staleness>();
   readonly #stalenessOf = new Map<ObservedDataNode, Staleness>();
   readonly #groupOfNode = new Map<ObservedDataNode, GroupView>();
+  /** The slot ranges of every up primary, for `owned` and `assigned`. */
+  readonly #servedRanges: SlotRange[] = [];
+  #owned: Uint8Array | undefined;
   static readonly #fresh: Staleness = Object.freeze({ restart: [], live: {}, configEqual: true }) as Staleness;
 
   constructor(desired: Desired, observed: ObservedCluster) {
@@ -109,7 +111,7 @@ export class ClusterView {
         const node = this.node(vm);
         if (node === undefined || !node.up || node.role !== 'primary') continue;
         g.slots += slotCount(node);
-        markRanges(this.owned, node.slots);
+        this.#servedRanges.push(...node.slots);
         const best = g.primary;
         if (best === undefined || slotCount(node) > slotCount(best)) {
           if (best !== undefined) g.otherPrimaries.push(best);
@@ -138,10 +140,20 @@ export class ClusterView {
       g.settled = settled;
     }
     this.topologyAgrees = digests.size === 0 || (digests.size === 1 && !digests.has(''));
-    let assigned = 0;
-    for (let s = 0; s < REDIS_SLOTS; s++) assigned += this.owned[s] ?? 0;
-    this.assigned = assigned;
-    this.holdsData = observed.facts.formed || assigned > 0;
+    this.assigned = unionSize(this.#servedRanges);
+    this.holdsData = observed.facts.formed || this.assigned > 0;
+  }
+
+  /**
+   * One byte per slot: 1 when an up primary serves it. Built on first use: most plans
+   * only need `assigned`, and a pass over the 16384 slots was a third of building a view.
+   */
+  get owned(): Uint8Array {
+    if (this.#owned === undefined) {
+      this.#owned = new Uint8Array(REDIS_SLOTS);
+      markRanges(this.#owned, this.#servedRanges);
+    }
+    return this.#owned;
   }
 
   #groupView(index: number): GroupView {
@@ -256,6 +268,22 @@ export class ClusterView {
     }
     return best;
   }
+}
+
+/** How many slots the ranges cover (overlaps counted once, out-of-range slots not at all). */
+function unionSize(ranges: readonly SlotRange[]): number {
+  const sorted = ranges
+    .map((r) => ({ start: Math.max(0, r.start), end: Math.min(REDIS_SLOTS - 1, r.end) }))
+    .filter((r) => r.end >= r.start)
+    .sort((a, b) => a.start - b.start);
+  let total = 0;
+  let reached = -1; // the highest slot counted so far
+  for (const r of sorted) {
+    if (r.end <= reached) continue;
+    total += r.end - Math.max(r.start, reached + 1) + 1;
+    reached = r.end;
+  }
+  return total;
 }
 
 /** VMs ordered by id (vm-2 before vm-10), each id parsed once. */

@@ -88,7 +88,18 @@ export class VirtualClock implements Clock {
     });
   }
 
-  /** Sleeps not yet due. */
+  timer(ms: number, fn: () => void): () => void {
+    // Like a sleep: fn runs as a job of its own once woken.
+    const sleeper: Sleeper = { at: this.#now + Math.max(0, ms), seq: this.#seq++, resolve: () => queueMicrotask(fn), cancelled: false };
+    this.#sleepers.push(sleeper);
+    this.#schedulePump();
+    return () => {
+      sleeper.cancelled = true;
+      this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
+    };
+  }
+
+  /** Sleeps (and timers) not yet due. */
   get pending(): number {
     return this.#sleepers.length;
   }

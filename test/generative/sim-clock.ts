@@ -69,7 +69,16 @@ export class SimClock implements Clock {
     });
   }
 
-  /** Calls `fn` once `ms` of virtual time have passed; returns a cancel function. */
+  timer(ms: number, fn: () => void): () => void {
+    // Not schedule(): fn runs as a job of its own, after every timer due at the same
+    // instant fired, exactly as the continuation of a sleep would.
+    return this.schedule(ms, () => queueMicrotask(fn));
+  }
+
+  /**
+   * Calls `fn` once `ms` of virtual time have passed, right as its timer fires (before
+   * other timers due at the same instant); returns a cancel function.
+   */
   schedule(ms: number, fn: () => void): () => void {
     const timer = this.#push(Math.max(0, ms), fn);
     return () => {
