@@ -115,7 +115,8 @@ export async function executeStep(planned: PlannedStep, ctx: ExecuteContext): Pr
     status: 'running',
   };
   const log = (ctx.logger ?? silent).child({ job: job.id, step: job.intent });
-  const record = (): Promise<void> => journal.record(structuredClone(job));
+  // The journal copies the job as record() is called: `job` goes on changing here.
+  const record = (): Promise<void> => journal.record(job);
   const setStage = (stage: JobStage): void => {
     job.stages[stage] ??= stamp();
   };
@@ -248,8 +249,8 @@ export async function executeBatch(steps: readonly PlannedStep[], ctx: ExecuteCo
 
 /** Stamps a succeeded job committed (its effect is visible) and records it. */
 export async function commitJob(journal: Journal, job: Job, clock: Clock): Promise<Job> {
-  const committed: Job = structuredClone(job);
-  committed.stages.committed ??= new Date(clock.now()).toISOString();
+  // Only the stages change; the journal keeps its own copy of the rest.
+  const committed: Job = { ...job, stages: { ...job.stages, committed: job.stages.committed ?? new Date(clock.now()).toISOString() } };
   await journal.record(committed);
   return committed;
 }

@@ -52,7 +52,10 @@ export interface JournalEntry {
 export interface Journal {
   /** The next free job id. */
   nextId(): Promise<string>;
-  /** Appends the job's current state (a new job or an update of one). */
+  /**
+   * Appends the job's current state (a new job or an update of one). The journal keeps
+   * a copy taken at the call: the caller may go on changing `job` at once.
+   */
   record(job: Job): Promise<void>;
   /** Every job, latest state of each, in id order. */
   list(): Promise<Job[]>;
