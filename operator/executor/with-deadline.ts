@@ -2,7 +2,8 @@
 // The observer needs it because a read must not hang an observation (an agent client may
 // retry inside one call), the executor because VM provider calls take no deadline of
 // their own. The timer runs on the Clock, never on a real setTimeout, so the simulated
-// world and the virtual clock see it, and it is cancelled as soon as the call settles.
+// world and the virtual clock see it, and it is cancelled as soon as the calls settled.
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../ports/clock.ts';
 import { DeadlineExceededError } from '../../proto/status.ts';
 
@@ -11,10 +12,6 @@ import { DeadlineExceededError } from '../../proto/status.ts';
  * whichever comes first. Resolves or rejects with `fn`'s outcome; at the deadline it
  * rejects with a DeadlineExceededError saying `what` did not answer in time (a
  * transient error: worth another try), even when `fn` ignores its signal.
- *
- * Every observation and every command goes through here, so it is frugal: one
- * AbortController, aborted only when the call must stop, and a plain timer cancelled
- * once the call settled.
  */
 export async function withDeadline<T>(
   clock: Clock,
@@ -24,28 +21,76 @@ export async function withDeadline<T>(
   fn: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   parent?.throwIfAborted();
-  const call = new AbortController();
-  let expire: (reason: unknown) => void = () => undefined;
-  const expired = new Promise<never>((_, reject) => {
-    expire = reject;
-  });
-  // Nobody may be left holding an unhandled rejection once the call has settled.
-  expired.catch(() => undefined);
-  // `expired` rejects before the callee hears of the abort.
-  const onParentAbort = (): void => {
-    expire(parent?.reason);
-    call.abort(parent?.reason);
-  };
-  parent?.addEventListener('abort', onParentAbort, { once: true });
-  const cancelTimer = clock.timer(ms, () => {
-    const error = new DeadlineExceededError(`${what}: no answer within ${ms} ms`);
-    expire(error);
-    call.abort(error);
-  });
+  const deadline = new Deadline(clock, ms, parent);
   try {
-    return await Promise.race([fn(call.signal), expired]);
+    return await deadline.race(what, fn);
   } finally {
-    cancelTimer();
-    parent?.removeEventListener('abort', onParentAbort);
+    deadline.end();
+  }
+}
+
+/**
+ * One deadline for calls that start together, such as the reads of one observation: `ms`
+ * on `clock` from its creation, or until `parent` aborts. Every observation and every
+ * command goes through one, so it is frugal: a single AbortController and a single
+ * timer, however many calls race it, and the controller aborts only when the calls must
+ * stop. end() once the calls settled.
+ */
+export class Deadline {
+  readonly #ms: number;
+  readonly #parent: AbortSignal | undefined;
+  readonly #controller = new AbortController();
+  /** How to reject each call's race, and what to call it then. */
+  readonly #calls: { what: string; expire: (reason: unknown) => void }[] = [];
+  readonly #cancelTimer: () => void;
+  readonly #onParentAbort = (): void => {
+    const reason: unknown = this.#parent?.reason;
+    this.#stop(() => reason);
+  };
+
+  constructor(clock: Clock, ms: number, parent: AbortSignal | undefined) {
+    this.#ms = ms;
+    this.#parent = parent;
+    if (parent?.aborted === true) this.#controller.abort(parent.reason);
+    else parent?.addEventListener('abort', this.#onParentAbort, { once: true });
+    this.#cancelTimer = clock.timer(ms, () => this.#stop((what) => new DeadlineExceededError(`${what}: no answer within ${this.#ms} ms`)));
+  }
+
+  /**
+   * Runs `fn` with a signal that aborts at the deadline or when `parent` aborts. Resolves
+   * or rejects with `fn`'s outcome; at the deadline it rejects with a
+   * DeadlineExceededError saying `what` did not answer in time, even when `fn` ignores
+   * its signal; when `parent` aborts, with its reason.
+   */
+  race<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const signal = this.#controller.signal;
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    const call = { what, expire: (_reason: unknown): void => undefined };
+    const expired = new Promise<never>((_, reject) => {
+      call.expire = reject;
+    });
+    // Nobody may be left holding an unhandled rejection once the call has settled.
+    expired.catch(() => undefined);
+    // The callees of every call listen to the one signal: many at once is normal.
+    if (this.#calls.length === 1) setMaxListeners(0, signal);
+    this.#calls.push(call);
+    return Promise.race([fn(signal), expired]);
+  }
+
+  /** Cancels the timer and stops listening to `parent`: the calls have settled. */
+  end(): void {
+    this.#cancelTimer();
+    this.#parent?.removeEventListener('abort', this.#onParentAbort);
+  }
+
+  /** Rejects every call's race (each with its own reason), then tells the callees. */
+  #stop(reasonFor: (what: string) => unknown): void {
+    let first: unknown;
+    for (const call of this.#calls) {
+      const reason = reasonFor(call.what);
+      first ??= reason;
+      call.expire(reason);
+    }
+    this.#controller.abort(first ?? reasonFor('a call'));
   }
 }

@@ -14,7 +14,7 @@ import type { EngineVersion } from '../../desired-state/types.ts';
 import { sinkKey, type LeaderFacts, type ObservedBackup, type ObservedCluster, type ObservedVm } from '../model/observed.ts';
 import type { SinkRef } from '../model/step.ts';
 import type { AgentState__Output } from '../../proto/generated/coxswain/agent/v1/AgentState.ts';
-import { withDeadline } from '../executor/with-deadline.ts';
+import { Deadline, withDeadline } from '../executor/with-deadline.ts';
 import { backupComplete, resolvePrimaries, sinkToProto, toObservedDataNode, type ReportedNode } from './labels.ts';
 
 /** A backup the desired-state history named: its id and sink. */
@@ -53,9 +53,14 @@ export async function observe(provider: VmProvider, opts: ObserveOptions): Promi
   const signal = opts.signal;
   signal?.throwIfAborted();
   const records = await provider.list(signal);
-  const states = await Promise.all(
-    records.map((r) => (r.state === 'running' ? agentState(provider, r, clock, deadlineMs, signal) : Promise.resolve(undefined))),
-  );
+  // The reads start together and share one deadline (one timer, one signal for them all).
+  const reads = new Deadline(clock, deadlineMs, signal);
+  let states: (AgentState__Output | undefined)[];
+  try {
+    states = await Promise.all(records.map((r) => (r.state === 'running' ? agentState(provider, r, reads, deadlineMs, signal) : Promise.resolve(undefined))));
+  } finally {
+    reads.end();
+  }
   signal?.throwIfAborted();
   const reported: ReportedNode[] = [];
   const vms = records.map((r, i) => toObservedVm(r, states[i], opts.creatingVmIds, reported));
@@ -68,14 +73,12 @@ export async function observe(provider: VmProvider, opts: ObserveOptions): Promi
 async function agentState(
   provider: VmProvider,
   record: VmRecord,
-  clock: Clock,
+  deadline: Deadline,
   deadlineMs: number,
   signal: AbortSignal | undefined,
 ): Promise<AgentState__Output | undefined> {
   try {
-    const response = await withDeadline(clock, deadlineMs, `GetState on ${record.id}`, signal, (s) =>
-      provider.agent(record.id).getState({}, { deadlineMs, signal: s }),
-    );
+    const response = await deadline.race(`GetState on ${record.id}`, (s) => provider.agent(record.id).getState({}, { deadlineMs, signal: s }));
     return response.state ?? undefined;
   } catch (err) {
     if (signal?.aborted === true) throw err;
