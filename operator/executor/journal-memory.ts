@@ -18,7 +18,7 @@ export class MemoryJournal implements Journal {
   record(job: Job): Promise<void> {
     // One copy serves both: neither the map's entry nor the event is ever changed in place
     // (a later record replaces the entry; readers get copies).
-    const copy = structuredClone(job);
+    const copy = copyJob(job);
     this.#jobs.set(copy.id, copy);
     this.events.push(copy);
     const n = Number(copy.id);
@@ -27,16 +27,37 @@ export class MemoryJournal implements Journal {
   }
 
   list(): Promise<Job[]> {
-    return Promise.resolve(sortJobs(this.#jobs.values()).map((j) => structuredClone(j)));
+    return Promise.resolve(sortJobs(this.#jobs.values()).map(copyJob));
   }
 
   get(id: string): Promise<Job | undefined> {
     const job = this.#jobs.get(id);
-    return Promise.resolve(job === undefined ? undefined : structuredClone(job));
+    return Promise.resolve(job === undefined ? undefined : copyJob(job));
   }
 
   /** Jobs recorded so far (cheap: no copies). */
   get size(): number {
     return this.#jobs.size;
   }
+}
+
+/**
+ * A deep copy of a job. A job is plain JSON data (the file journal writes it as a line),
+ * so a walk over its objects and arrays does what structuredClone does, several times
+ * faster: a simulated scenario records a few hundred jobs.
+ */
+function copyJob(job: Job): Job {
+  return copyPlain(job);
+}
+
+function copyPlain<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyPlain) as T;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    // An own "__proto__" key (from a map of names) stays an ordinary field.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: copyPlain(v), enumerable: true, writable: true, configurable: true });
+    else out[key] = copyPlain(v);
+  }
+  return out as T;
 }

@@ -6,7 +6,7 @@
 // - an observation in which up primaries serve all 16384 slots → formed = true, unless
 //   the desired state asks for a restore that has not happened yet: the planner restores
 //   only into a cluster that was never formed, so `formed` must wait for the restore.
-import { REDIS_SLOTS, dataNodes, type LeaderFacts, type ObservedCluster } from '../model/observed.ts';
+import { REDIS_SLOTS, dataNodes, slotsCovered, type LeaderFacts, type ObservedCluster, type SlotRange } from '../model/observed.ts';
 import type { Step } from '../model/step.ts';
 
 /** The facts after `step` succeeded (the same object when the step changes none). */
@@ -29,12 +29,7 @@ export function factsAfterObservation(
 
 /** Slots served by some up primary. */
 export function assignedSlots(observed: ObservedCluster): number {
-  const owned = new Uint8Array(REDIS_SLOTS);
-  for (const n of dataNodes(observed)) {
-    if (!n.up || n.role !== 'primary') continue;
-    for (const r of n.slots) owned.fill(1, Math.max(0, r.start), Math.min(REDIS_SLOTS, r.end + 1));
-  }
-  let count = 0;
-  for (const b of owned) count += b;
-  return count;
+  const served: SlotRange[] = [];
+  for (const n of dataNodes(observed)) if (n.up && n.role === 'primary') served.push(...n.slots);
+  return slotsCovered(served);
 }

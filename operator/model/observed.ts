@@ -124,6 +124,22 @@ export function slotCount(node: Pick<ObservedDataNode, 'slots'>): number {
   return node.slots.reduce((sum, r) => sum + (r.end - r.start + 1), 0);
 }
 
+/** How many slots the ranges cover: overlaps once, slots outside 0 … 16383 not at all. */
+export function slotsCovered(ranges: readonly SlotRange[]): number {
+  const sorted = ranges
+    .map((r) => ({ start: Math.max(0, r.start), end: Math.min(REDIS_SLOTS - 1, r.end) }))
+    .filter((r) => r.end >= r.start)
+    .sort((a, b) => a.start - b.start);
+  let total = 0;
+  let reached = -1; // the highest slot counted so far
+  for (const r of sorted) {
+    if (r.end <= reached) continue;
+    total += r.end - Math.max(r.start, reached + 1) + 1;
+    reached = r.end;
+  }
+  return total;
+}
+
 /** The key a sink is known by: "local:<path>". */
 export function sinkKey(sink: { type: 'local'; path: string }): string {
   return `${sink.type}:${sink.path}`;

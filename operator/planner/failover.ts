@@ -11,9 +11,12 @@ import { compareIds } from './names.ts';
 import type { Layout } from './layout.ts';
 import type { ClusterView, GroupView } from './view.ts';
 
+/** Compares version strings numerically ("7.10" after "7.9"); built once, not per comparison. */
+const versionOrder = new Intl.Collator('en', { numeric: true });
+
 /** Version a is older than version b ("7.0" < "8.0"). */
 export function olderVersion(a: string, b: string): boolean {
-  return a.localeCompare(b, 'en', { numeric: true }) < 0;
+  return versionOrder.compare(a, b) < 0;
 }
 
 /** Promoting `target` leaves no other replica of its group on an older version. */

@@ -8,6 +8,7 @@ import {
   REDIS_SLOTS,
   configKey,
   slotCount,
+  slotsCovered,
   type ObservedCluster,
   type ObservedDataNode,
   type ObservedVm,
@@ -140,7 +141,7 @@ export class ClusterView {
       g.settled = settled;
     }
     this.topologyAgrees = digests.size === 0 || (digests.size === 1 && !digests.has(''));
-    this.assigned = unionSize(this.#servedRanges);
+    this.assigned = slotsCovered(this.#servedRanges);
     this.holdsData = observed.facts.formed || this.assigned > 0;
   }
 
@@ -268,22 +269,6 @@ export class ClusterView {
     }
     return best;
   }
-}
-
-/** How many slots the ranges cover (overlaps counted once, out-of-range slots not at all). */
-function unionSize(ranges: readonly SlotRange[]): number {
-  const sorted = ranges
-    .map((r) => ({ start: Math.max(0, r.start), end: Math.min(REDIS_SLOTS - 1, r.end) }))
-    .filter((r) => r.end >= r.start)
-    .sort((a, b) => a.start - b.start);
-  let total = 0;
-  let reached = -1; // the highest slot counted so far
-  for (const r of sorted) {
-    if (r.end <= reached) continue;
-    total += r.end - Math.max(r.start, reached + 1) + 1;
-    reached = r.end;
-  }
-  return total;
 }
 
 /** VMs ordered by id (vm-2 before vm-10), each id parsed once. */
