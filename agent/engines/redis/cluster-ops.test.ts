@@ -214,6 +214,11 @@ async function verifyAcked(c: Cluster, acked: Map<string, string>): Promise<numb
 
 const timings: string[] = [];
 
+/** Slots in a list of ranges. */
+function rangesCount(ranges: readonly { start: number; end: number }[]): number {
+  return ranges.reduce((n, r) => n + r.end - r.start + 1, 0);
+}
+
 function timed(label: string, ms: number): void {
   timings.push(`${label}: ${(ms / 1000).toFixed(2)} s`);
   console.log(`# timing ${label}: ${(ms / 1000).toFixed(2)} s`);
@@ -625,6 +630,21 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     const joined = await new RedisClusterOps({ seeds: primaries.map((p) => p.addr), agreementTimeoutMs: 20_000 }).addReplica(fresh.addr, targetId);
     timed('addReplica while a member is down (until the cluster flags it fail)', Date.now() - t0);
     assert.equal(findNode(joined.topology, joined.nodeId)?.primaryId, targetId);
+  });
+
+  test('moveSlots while a replica is down (flagged fail): the move does not wait for it', async () => {
+    const { primaries, replicas } = await formShards('redis-server', 3, 1);
+    const [from, to] = primaries;
+    const [gone] = replicas;
+    assert.ok(from && to && gone);
+    await Promise.all([...primaries, ...replicas].map((s) => withNode(s.addr, (c) => command(c, 'CONFIG', 'SET', 'cluster-node-timeout', '2000'))));
+    const [fromId, toId] = await Promise.all([from, to].map((s) => withNode(s.addr, (c) => command<string>(c, 'CLUSTER', 'MYID'))));
+    await stop(gone);
+    const t0 = Date.now();
+    const moved = await new RedisClusterOps({ seeds: primaries.map((p) => p.addr), agreementTimeoutMs: 20_000 }).moveSlots(fromId ?? '', toId ?? '', { count: 16 });
+    timed('moveSlots (16 slots) while a replica is down', Date.now() - t0);
+    assert.equal(moved.changed, true);
+    assert.equal(rangesCount(moved.slots), 16);
   });
 
   test('mixed versions: a Valkey 8.0 replica of a Redis 7.0 primary, failover to it', async () => {

@@ -838,7 +838,11 @@ export class RedisClusterOps {
       throw redisOpError({ op, reason: 'BAD_ARGUMENT', nodeId: fromId, detail: 'source and target are the same node', action: 'name two different primaries' });
     }
     const resumedSlots = await this.resumeOpenSlots(op, opts);
-    const topo = (await this.agree(op, { signal })).topology;
+    // A member that died (flagged fail, no slots) would hold up the agreement until it
+    // is started again, which the leader cannot do while this move runs (seen end to
+    // end: a killed replica held a scale-in for 5 attempts of 5 tries of 30 s). Slots
+    // move between the two primaries; a failed node learns the result when it is back.
+    const topo = (await this.agree(op, { signal, ignoreFailed: true })).topology;
     const from = this.requirePrimary(op, topo, fromId);
     const to = this.requirePrimary(op, topo, toId);
     const owned = new Set(rangesToSlots(from.slots));
@@ -874,7 +878,7 @@ export class RedisClusterOps {
       return { changed: resumedSlots > 0, topology: topo, ms: Date.now() - started, slots: [], keysMoved: 0, resumedSlots };
     }
     const keysMoved = await this.migrate(op, topo, from, to, wanted, 'move', opts);
-    const obs = await this.agree(op, { signal });
+    const obs = await this.agree(op, { signal, ignoreFailed: true });
     return { changed: true, topology: obs.topology, ms: Date.now() - started, slots: slotsToRanges(wanted), keysMoved, resumedSlots };
   }
 
@@ -900,7 +904,7 @@ export class RedisClusterOps {
     const op = 'drainPrimary';
     const started = Date.now();
     const resumedSlots = await this.resumeOpenSlots(op, opts);
-    const topo = (await this.agree(op, { signal: opts.signal })).topology;
+    const topo = (await this.agree(op, { signal: opts.signal, ignoreFailed: true })).topology;
     const node = this.requirePrimary(op, topo, id);
     if (node.slotCount === 0) {
       return { changed: resumedSlots > 0, topology: topo, ms: Date.now() - started, slots: [], keysMoved: 0, resumedSlots };

@@ -368,6 +368,15 @@ describe('judgeAgreement', () => {
     assert.equal(withoutFailed(suspected).length, 6, 'fail? is only a suspicion: kept');
     const oneSays = [...others.map((r, i) => view((i === 0 ? flag('fail') : flag('fail?'))(asSeenBy(REDIS70_PRIMARY_VIEW, r.id)))), down];
     assert.equal(withoutFailed(oneSays).length, 6, 'kept until every node that lists it flags it fail');
+    // A failed primary that still serves slots (no failover yet) is a real gap: kept.
+    const primaryDown: NodeView = { ...down, addr: { host: '127.0.0.1', port: 23003 } };
+    const flagP3 = (text: string): string =>
+      text
+        .split('\n')
+        .map((l) => (l.startsWith(`${R.p3} `) ? l.replace(' master ', ' master,fail ') : l))
+        .join('\n');
+    const withoutP3 = parseClusterNodes(REDIS70_PRIMARY_VIEW).filter((r) => r.id !== R.p3);
+    assert.equal(withoutFailed([...withoutP3.map((r) => view(flagP3(asSeenBy(REDIS70_PRIMARY_VIEW, r.id)))), primaryDown]).length, 6);
   });
 
   test('mergeTopology prefers what a node says about itself', () => {

@@ -372,19 +372,20 @@ export interface JudgeOptions {
 
 /**
  * The views without the members that are down for good as far as the cluster knows: a
- * node that answers nobody (no reachable view has its id) and that every reachable view
- * that lists it flags `fail`. Its unreachable address is dropped, and so are the other
+ * node that answers nobody (no reachable view has its id), that every reachable view
+ * that lists it flags `fail`, and that serves no slot (a replica, or a primary whose
+ * slots its replica took over). Its unreachable address is dropped, and so are the other
  * views' lines about it, so neither holds up agreement.
  */
 export function withoutFailed(views: NodeView[]): NodeView[] {
   const reachable = views.filter((v): v is Extract<NodeView, { reachable: true }> => v.reachable);
   const answering = new Set(reachable.map((v) => v.myId));
-  const verdicts = new Map<string, boolean>(); // id → flagged fail by every view that lists it
+  const verdicts = new Map<string, boolean>(); // id → flagged fail, and serving no slot, in every view that lists it
   const addrOf = new Map<string, string>();
   for (const v of reachable) {
     for (const r of v.nodes) {
       if (r.myself || r.flags.includes('handshake')) continue;
-      verdicts.set(r.id, (verdicts.get(r.id) ?? true) && r.flags.includes('fail'));
+      verdicts.set(r.id, (verdicts.get(r.id) ?? true) && r.flags.includes('fail') && r.slots.length === 0);
       if (r.host) addrOf.set(r.id, formatAddr({ host: r.host, port: r.port }));
     }
   }
