@@ -54,10 +54,11 @@ function copyPlain<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(copyPlain) as T;
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
+  const from = value as Record<string, unknown>;
+  for (const key of Object.keys(from)) {
     // An own "__proto__" key (from a map of names) stays an ordinary field.
-    if (key === '__proto__') Object.defineProperty(out, key, { value: copyPlain(v), enumerable: true, writable: true, configurable: true });
-    else out[key] = copyPlain(v);
+    if (key === '__proto__') Object.defineProperty(out, key, { value: copyPlain(from[key]), enumerable: true, writable: true, configurable: true });
+    else out[key] = copyPlain(from[key]);
   }
   return out as T;
 }
