@@ -149,5 +149,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       void runPendingCleanups().finally(() => process.exit(130));
     });
   }
-  process.exitCode = await main(process.argv.slice(2));
+  const code = await main(process.argv.slice(2));
+  // Exit once the report is out: every cluster was stopped by then, but some library handle
+  // (seen after the generative section) kept the event loop alive and `make bench` never returned.
+  process.exit(code);
 }
