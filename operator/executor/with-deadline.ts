@@ -43,16 +43,19 @@ export class Deadline {
   /** How to reject each call's race, and what to call it then. */
   readonly #calls: { what: string; expire: (reason: unknown) => void }[] = [];
   readonly #cancelTimer: () => void;
-  readonly #onParentAbort = (): void => {
-    const reason: unknown = this.#parent?.reason;
-    this.#stop(() => reason);
-  };
+  readonly #onParentAbort: (() => void) | undefined;
 
   constructor(clock: Clock, ms: number, parent: AbortSignal | undefined) {
     this.#ms = ms;
     this.#parent = parent;
     if (parent?.aborted === true) this.#controller.abort(parent.reason);
-    else parent?.addEventListener('abort', this.#onParentAbort, { once: true });
+    else if (parent !== undefined) {
+      this.#onParentAbort = () => {
+        const reason: unknown = parent.reason;
+        this.#stop(() => reason);
+      };
+      parent.addEventListener('abort', this.#onParentAbort, { once: true });
+    }
     this.#cancelTimer = clock.timer(ms, () => this.#stop((what) => new DeadlineExceededError(`${what}: no answer within ${this.#ms} ms`)));
   }
 
@@ -65,22 +68,20 @@ export class Deadline {
   race<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const signal = this.#controller.signal;
     if (signal.aborted) return Promise.reject(signal.reason as Error);
-    const call = { what, expire: (_reason: unknown): void => undefined };
+    // The callees of every call listen to the one signal: many at once is normal.
+    if (this.#calls.length === 1) setMaxListeners(0, signal);
     const expired = new Promise<never>((_, reject) => {
-      call.expire = reject;
+      this.#calls.push({ what, expire: reject });
     });
     // Nobody may be left holding an unhandled rejection once the call has settled.
     expired.catch(() => undefined);
-    // The callees of every call listen to the one signal: many at once is normal.
-    if (this.#calls.length === 1) setMaxListeners(0, signal);
-    this.#calls.push(call);
     return Promise.race([fn(signal), expired]);
   }
 
   /** Cancels the timer and stops listening to `parent`: the calls have settled. */
   end(): void {
     this.#cancelTimer();
-    this.#parent?.removeEventListener('abort', this.#onParentAbort);
+    if (this.#onParentAbort !== undefined) this.#parent?.removeEventListener('abort', this.#onParentAbort);
   }
 
   /** Rejects every call's race (each with its own reason), then tells the callees. */
