@@ -1,7 +1,7 @@
 // The leader end to end, from the outside, as a person runs it: the real `coxswain`
 // binary, real agents, real redis-server processes. One cluster of 1 node group × 2:
 //   up --detach → wait → status --json (2 nodes up) → an edit to replicationFactor 1 →
-//   wait → an invalid edit (refused, cluster untouched) → SIGTERM to the leader (agents
+//   wait → an invalid edit and a lower id (refused, cluster untouched) → SIGTERM to the leader (agents
 //   and data nodes keep running) → up --detach again (adopts them, next epoch) →
 //   down --purge: no process left (every pid seen is checked) and no state left.
 import { test } from 'node:test';
@@ -109,6 +109,19 @@ test('up --detach, wait, status, edits, a leader restart that adopts the cluster
     assert.match(refused?.lastRefusal?.reason ?? '', /\$\.name/);
     assert.equal(refused?.acceptedId, 2);
     assert.equal(refused?.state, 'AT_DESIRED_STATE');
+
+    // A lower id is ignored, and status says why; the cluster keeps desired state 2.
+    writeFileSync(file, editJsonc(text, { id: 1, replicationFactor: 2 }));
+    let ignored: ClusterStatus | undefined;
+    for (let i = 0; i < 50 && ignored?.lastRefusal?.id !== 1; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      ignored = await status();
+    }
+    assert.equal(ignored?.lastRefusal?.id, 1);
+    assert.match(ignored?.lastRefusal?.reason ?? '', /id 1 is not greater than the accepted id 2/);
+    assert.equal(ignored?.acceptedId, 2);
+    assert.equal(ignored?.state, 'AT_DESIRED_STATE');
+    assert.equal(ignored?.nodeGroups.flatMap((g) => g.nodes).length, 1, 'the cluster is untouched: still one data node');
     writeFileSync(file, text);
 
     // SIGTERM to the leader: it stops; the agent and the data node keep running.
