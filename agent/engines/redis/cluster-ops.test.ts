@@ -647,6 +647,22 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     assert.equal(rangesCount(moved.slots), 16);
   });
 
+  test('failover while a replica of another node group is down (flagged fail): the failover does not wait for it', async () => {
+    const { primaries, replicas } = await formShards('redis-server', 3, 1);
+    const [gone, promoted] = replicas;
+    assert.ok(gone && promoted);
+    await Promise.all([...primaries, ...replicas].map((s) => withNode(s.addr, (c) => command(c, 'CONFIG', 'SET', 'cluster-node-timeout', '2000'))));
+    const promotedId = await withNode(promoted.addr, (c) => command<string>(c, 'CLUSTER', 'MYID'));
+    await stop(gone);
+    // Let the cluster flag it failed, as it would be by the time the leader asks.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const t0 = Date.now();
+    const result = await new RedisClusterOps({ seeds: primaries.map((p) => p.addr), agreementTimeoutMs: 20_000 }).failover(promotedId);
+    timed('failover while a replica of another group is down', Date.now() - t0);
+    assert.equal(result.changed, true);
+    assert.equal(findNode(result.topology, promotedId)?.role, 'primary');
+  });
+
   test('mixed versions: a Valkey 8.0 replica of a Redis 7.0 primary, failover to it', async () => {
     const [p] = await start('redis-server', 1);
     const [v] = await start('valkey-server', 1);

@@ -957,7 +957,12 @@ export class RedisClusterOps {
         action: 'start the primary again and retry; a primary that stays down is replaced by the cluster itself (automatic failover)',
       });
     }
-    const before = await this.agree(op, { signal });
+    // A member of another node group that died (flagged fail, serving no slot) must not
+    // hold up this group's failover: the leader cannot restart it while the failover runs
+    // (seen end to end: a data node killed in a rolling restart held up every later
+    // failover of the batch, 30 s per try, for minutes). This group's own primary is
+    // checked above; a failed primary that still owns slots is still waited for.
+    const before = await this.agree(op, { signal, ignoreFailed: true });
     const replica = findNode(before.topology, replicaId);
     if (!replica) throw this.unknownNode(op, replicaId, before.topology);
     if (replica.role === 'primary') {
@@ -1009,6 +1014,7 @@ export class RedisClusterOps {
     this.log.info({ op, replicaId, ms: Date.now() - started }, 'promoted; waiting for agreement');
     const obs = await this.agree(op, {
       signal,
+      ignoreFailed: true,
       until: (o) => {
         const missing: string[] = [];
         const n = findNode(o.topology, replicaId);
