@@ -43,7 +43,7 @@ lint: deps
 	$(BIN)/eslint --max-warnings 0 .
 
 unit: deps engines
-	node --import tsx --test --test-reporter=spec --test-concurrency=2 --test-force-exit $(TEST_FILES)
+	node --import tsx --test --test-reporter=spec --test-force-exit $(TEST_FILES)
 
 test: typecheck lint unit
 
