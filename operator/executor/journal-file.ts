@@ -161,7 +161,9 @@ export class FileJournal implements Journal {
     const line = `${JSON.stringify({ job: copy } satisfies JournalEntry)}\n`;
     const write = this.#tail.then(async () => {
       await this.#append(line);
-      if (!this.#jobs.has(copy.id)) this.#sorted = undefined;
+      // The sorted list holds the job objects themselves: a new state of a known job
+      // must drop it as well as a new job does (else list() shows the old state).
+      this.#sorted = undefined;
       this.#jobs.set(copy.id, copy);
       const n = Number(copy.id);
       if (n >= this.#next) this.#next = n + 1;

@@ -49,6 +49,9 @@ async function contract(make: () => Promise<Journal>): Promise<void> {
   assert.deepEqual([a, b], ['1', '2']);
   await j.record(job(a));
   await j.record(job(b));
+  // A list taken before a job's next state must not hide that state (a cache of the
+  // sorted jobs once kept the old one: `coxswain jobs` showed a finished job running).
+  assert.deepEqual((await j.list()).map((x) => x.status), ['running', 'running']);
   await j.record(job(a, { status: 'succeeded', stages: { submitted: 'x', finished: 'y' } }));
   const list = await j.list();
   assert.deepEqual(
