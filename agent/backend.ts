@@ -54,6 +54,8 @@ export interface AgentBackend {
   joinNode: Op<'JoinNode'>;
   /** Take a data node out of the cluster once its data moved. */
   removeNode: Op<'RemoveNode'>;
+  /** Make a local data node forget a failed, slotless member no agent runs. */
+  forgetNode: Op<'ForgetNode'>;
   /** Planned promotion of a local replica. */
   failover: Op<'Failover'>;
   /** Move data (slots) from a local primary to another node group. */

@@ -25,6 +25,7 @@ export const AGENT_METHODS = {
   StopDataNode: MUTATE,
   JoinNode: MUTATE,
   RemoveNode: MUTATE,
+  ForgetNode: MUTATE,
   Failover: MUTATE,
   MoveData: MUTATE,
   CreateBackup: MUTATE,

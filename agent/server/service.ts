@@ -86,6 +86,7 @@ export class AgentService {
       StopDataNode: this.#unary('StopDataNode', (r, ctx) => b.stopDataNode(r, ctx)),
       JoinNode: this.#unary('JoinNode', (r, ctx) => b.joinNode(r, ctx)),
       RemoveNode: this.#unary('RemoveNode', (r, ctx) => b.removeNode(r, ctx)),
+      ForgetNode: this.#unary('ForgetNode', (r, ctx) => b.forgetNode(r, ctx)),
       Failover: this.#unary('Failover', (r, ctx) => b.failover(r, ctx)),
       MoveData: this.#unary('MoveData', (r, ctx) => b.moveData(r, ctx)),
       CreateBackup: this.#unary('CreateBackup', (r, ctx) => b.createBackup(r, ctx)),

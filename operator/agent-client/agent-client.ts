@@ -165,6 +165,10 @@ export class AgentClient {
   removeNode(request: RequestOf<'RemoveNode'>, options?: AgentCallOptions): Promise<DecodedResponseOf<'RemoveNode'>> {
     return this.#call('RemoveNode', request, options);
   }
+
+  forgetNode(request: RequestOf<'ForgetNode'>, options?: AgentCallOptions): Promise<DecodedResponseOf<'ForgetNode'>> {
+    return this.#call('ForgetNode', request, options);
+  }
   failover(request: RequestOf<'Failover'>, options?: AgentCallOptions): Promise<DecodedResponseOf<'Failover'>> {
     return this.#call('Failover', request, options);
   }

@@ -17,6 +17,7 @@ export interface AgentPort {
   stopDataNode: Call<'StopDataNode'>;
   joinNode: Call<'JoinNode'>;
   removeNode: Call<'RemoveNode'>;
+  forgetNode: Call<'ForgetNode'>;
   failover: Call<'Failover'>;
   moveData: Call<'MoveData'>;
   createBackup: Call<'CreateBackup'>;

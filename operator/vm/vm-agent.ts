@@ -43,6 +43,7 @@ export class VmAgent implements AgentPort {
   stopDataNode = (r: RequestOf<'StopDataNode'>, o?: AgentCallOptions) => this.#call<'StopDataNode'>((c) => c.stopDataNode(r, o));
   joinNode = (r: RequestOf<'JoinNode'>, o?: AgentCallOptions) => this.#call<'JoinNode'>((c) => c.joinNode(r, o));
   removeNode = (r: RequestOf<'RemoveNode'>, o?: AgentCallOptions) => this.#call<'RemoveNode'>((c) => c.removeNode(r, o));
+  forgetNode = (r: RequestOf<'ForgetNode'>, o?: AgentCallOptions) => this.#call<'ForgetNode'>((c) => c.forgetNode(r, o));
   failover = (r: RequestOf<'Failover'>, o?: AgentCallOptions) => this.#call<'Failover'>((c) => c.failover(r, o));
   moveData = (r: RequestOf<'MoveData'>, o?: AgentCallOptions) => this.#call<'MoveData'>((c) => c.moveData(r, o));
   createBackup = (r: RequestOf<'CreateBackup'>, o?: AgentCallOptions) => this.#call<'CreateBackup'>((c) => c.createBackup(r, o));

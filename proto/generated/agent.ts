@@ -17,6 +17,8 @@ import type { EnsureVersionRequest as _coxswain_agent_v1_EnsureVersionRequest, E
 import type { EnsureVersionResponse as _coxswain_agent_v1_EnsureVersionResponse, EnsureVersionResponse__Output as _coxswain_agent_v1_EnsureVersionResponse__Output } from './coxswain/agent/v1/EnsureVersionResponse.ts';
 import type { FailoverRequest as _coxswain_agent_v1_FailoverRequest, FailoverRequest__Output as _coxswain_agent_v1_FailoverRequest__Output } from './coxswain/agent/v1/FailoverRequest.ts';
 import type { FailoverResponse as _coxswain_agent_v1_FailoverResponse, FailoverResponse__Output as _coxswain_agent_v1_FailoverResponse__Output } from './coxswain/agent/v1/FailoverResponse.ts';
+import type { ForgetNodeRequest as _coxswain_agent_v1_ForgetNodeRequest, ForgetNodeRequest__Output as _coxswain_agent_v1_ForgetNodeRequest__Output } from './coxswain/agent/v1/ForgetNodeRequest.ts';
+import type { ForgetNodeResponse as _coxswain_agent_v1_ForgetNodeResponse, ForgetNodeResponse__Output as _coxswain_agent_v1_ForgetNodeResponse__Output } from './coxswain/agent/v1/ForgetNodeResponse.ts';
 import type { GetStateRequest as _coxswain_agent_v1_GetStateRequest, GetStateRequest__Output as _coxswain_agent_v1_GetStateRequest__Output } from './coxswain/agent/v1/GetStateRequest.ts';
 import type { GetStateResponse as _coxswain_agent_v1_GetStateResponse, GetStateResponse__Output as _coxswain_agent_v1_GetStateResponse__Output } from './coxswain/agent/v1/GetStateResponse.ts';
 import type { InstalledVersion as _coxswain_agent_v1_InstalledVersion, InstalledVersion__Output as _coxswain_agent_v1_InstalledVersion__Output } from './coxswain/agent/v1/InstalledVersion.ts';
@@ -74,6 +76,8 @@ export interface ProtoGrpcType {
         EnsureVersionResponse: MessageTypeDefinition<_coxswain_agent_v1_EnsureVersionResponse, _coxswain_agent_v1_EnsureVersionResponse__Output>
         FailoverRequest: MessageTypeDefinition<_coxswain_agent_v1_FailoverRequest, _coxswain_agent_v1_FailoverRequest__Output>
         FailoverResponse: MessageTypeDefinition<_coxswain_agent_v1_FailoverResponse, _coxswain_agent_v1_FailoverResponse__Output>
+        ForgetNodeRequest: MessageTypeDefinition<_coxswain_agent_v1_ForgetNodeRequest, _coxswain_agent_v1_ForgetNodeRequest__Output>
+        ForgetNodeResponse: MessageTypeDefinition<_coxswain_agent_v1_ForgetNodeResponse, _coxswain_agent_v1_ForgetNodeResponse__Output>
         GetStateRequest: MessageTypeDefinition<_coxswain_agent_v1_GetStateRequest, _coxswain_agent_v1_GetStateRequest__Output>
         GetStateResponse: MessageTypeDefinition<_coxswain_agent_v1_GetStateResponse, _coxswain_agent_v1_GetStateResponse__Output>
         InstalledVersion: MessageTypeDefinition<_coxswain_agent_v1_InstalledVersion, _coxswain_agent_v1_InstalledVersion__Output>

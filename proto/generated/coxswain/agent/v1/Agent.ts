@@ -12,6 +12,8 @@ import type { EnsureVersionRequest as _coxswain_agent_v1_EnsureVersionRequest, E
 import type { EnsureVersionResponse as _coxswain_agent_v1_EnsureVersionResponse, EnsureVersionResponse__Output as _coxswain_agent_v1_EnsureVersionResponse__Output } from '../../../coxswain/agent/v1/EnsureVersionResponse.ts';
 import type { FailoverRequest as _coxswain_agent_v1_FailoverRequest, FailoverRequest__Output as _coxswain_agent_v1_FailoverRequest__Output } from '../../../coxswain/agent/v1/FailoverRequest.ts';
 import type { FailoverResponse as _coxswain_agent_v1_FailoverResponse, FailoverResponse__Output as _coxswain_agent_v1_FailoverResponse__Output } from '../../../coxswain/agent/v1/FailoverResponse.ts';
+import type { ForgetNodeRequest as _coxswain_agent_v1_ForgetNodeRequest, ForgetNodeRequest__Output as _coxswain_agent_v1_ForgetNodeRequest__Output } from '../../../coxswain/agent/v1/ForgetNodeRequest.ts';
+import type { ForgetNodeResponse as _coxswain_agent_v1_ForgetNodeResponse, ForgetNodeResponse__Output as _coxswain_agent_v1_ForgetNodeResponse__Output } from '../../../coxswain/agent/v1/ForgetNodeResponse.ts';
 import type { GetStateRequest as _coxswain_agent_v1_GetStateRequest, GetStateRequest__Output as _coxswain_agent_v1_GetStateRequest__Output } from '../../../coxswain/agent/v1/GetStateRequest.ts';
 import type { GetStateResponse as _coxswain_agent_v1_GetStateResponse, GetStateResponse__Output as _coxswain_agent_v1_GetStateResponse__Output } from '../../../coxswain/agent/v1/GetStateResponse.ts';
 import type { JoinNodeRequest as _coxswain_agent_v1_JoinNodeRequest, JoinNodeRequest__Output as _coxswain_agent_v1_JoinNodeRequest__Output } from '../../../coxswain/agent/v1/JoinNodeRequest.ts';
@@ -115,6 +117,25 @@ export interface AgentClient extends grpc.Client {
   failover(argument: _coxswain_agent_v1_FailoverRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_coxswain_agent_v1_FailoverResponse__Output>): grpc.ClientUnaryCall;
   failover(argument: _coxswain_agent_v1_FailoverRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_coxswain_agent_v1_FailoverResponse__Output>): grpc.ClientUnaryCall;
   failover(argument: _coxswain_agent_v1_FailoverRequest, callback: grpc.requestCallback<_coxswain_agent_v1_FailoverResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Make a data node on this agent forget a member of its cluster that no agent runs any
+   * more: a node the cluster flags failed and that serves no slot (a removed or lost
+   * node that gossip kept alive in the members' tables). Mutating.
+   */
+  ForgetNode(argument: _coxswain_agent_v1_ForgetNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_coxswain_agent_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  ForgetNode(argument: _coxswain_agent_v1_ForgetNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_coxswain_agent_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  ForgetNode(argument: _coxswain_agent_v1_ForgetNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_coxswain_agent_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  ForgetNode(argument: _coxswain_agent_v1_ForgetNodeRequest, callback: grpc.requestCallback<_coxswain_agent_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Make a data node on this agent forget a member of its cluster that no agent runs any
+   * more: a node the cluster flags failed and that serves no slot (a removed or lost
+   * node that gossip kept alive in the members' tables). Mutating.
+   */
+  forgetNode(argument: _coxswain_agent_v1_ForgetNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_coxswain_agent_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  forgetNode(argument: _coxswain_agent_v1_ForgetNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_coxswain_agent_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  forgetNode(argument: _coxswain_agent_v1_ForgetNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_coxswain_agent_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
+  forgetNode(argument: _coxswain_agent_v1_ForgetNodeRequest, callback: grpc.requestCallback<_coxswain_agent_v1_ForgetNodeResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * The state this agent observes now. Read-only.
@@ -295,6 +316,13 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   Failover: grpc.handleUnaryCall<_coxswain_agent_v1_FailoverRequest__Output, _coxswain_agent_v1_FailoverResponse>;
   
   /**
+   * Make a data node on this agent forget a member of its cluster that no agent runs any
+   * more: a node the cluster flags failed and that serves no slot (a removed or lost
+   * node that gossip kept alive in the members' tables). Mutating.
+   */
+  ForgetNode: grpc.handleUnaryCall<_coxswain_agent_v1_ForgetNodeRequest__Output, _coxswain_agent_v1_ForgetNodeResponse>;
+  
+  /**
    * The state this agent observes now. Read-only.
    */
   GetState: grpc.handleUnaryCall<_coxswain_agent_v1_GetStateRequest__Output, _coxswain_agent_v1_GetStateResponse>;
@@ -353,6 +381,7 @@ export interface AgentDefinition extends grpc.ServiceDefinition {
   DeleteBackup: MethodDefinition<_coxswain_agent_v1_DeleteBackupRequest, _coxswain_agent_v1_DeleteBackupResponse, _coxswain_agent_v1_DeleteBackupRequest__Output, _coxswain_agent_v1_DeleteBackupResponse__Output>
   EnsureVersion: MethodDefinition<_coxswain_agent_v1_EnsureVersionRequest, _coxswain_agent_v1_EnsureVersionResponse, _coxswain_agent_v1_EnsureVersionRequest__Output, _coxswain_agent_v1_EnsureVersionResponse__Output>
   Failover: MethodDefinition<_coxswain_agent_v1_FailoverRequest, _coxswain_agent_v1_FailoverResponse, _coxswain_agent_v1_FailoverRequest__Output, _coxswain_agent_v1_FailoverResponse__Output>
+  ForgetNode: MethodDefinition<_coxswain_agent_v1_ForgetNodeRequest, _coxswain_agent_v1_ForgetNodeResponse, _coxswain_agent_v1_ForgetNodeRequest__Output, _coxswain_agent_v1_ForgetNodeResponse__Output>
   GetState: MethodDefinition<_coxswain_agent_v1_GetStateRequest, _coxswain_agent_v1_GetStateResponse, _coxswain_agent_v1_GetStateRequest__Output, _coxswain_agent_v1_GetStateResponse__Output>
   JoinNode: MethodDefinition<_coxswain_agent_v1_JoinNodeRequest, _coxswain_agent_v1_JoinNodeResponse, _coxswain_agent_v1_JoinNodeRequest__Output, _coxswain_agent_v1_JoinNodeResponse__Output>
   ListBackups: MethodDefinition<_coxswain_agent_v1_ListBackupsRequest, _coxswain_agent_v1_ListBackupsResponse, _coxswain_agent_v1_ListBackupsRequest__Output, _coxswain_agent_v1_ListBackupsResponse__Output>

@@ -74,6 +74,11 @@ export interface DataNode {
    * digests are equal agree on membership, roles, primaries, slot
    * ownership and failed nodes: the leader compares the digests of all
    * up nodes to tell "all nodes agree".
+   * failed_members     the engine ids of the members this node flags failed ("fail",
+   * the cluster's verdict) and that serve no slot, sorted and
+   * comma-separated; absent when there are none. A failed member no
+   * agent runs is left over from a removal or a lost VM: the leader
+   * makes every member forget it (ForgetNode).
    * open_slots         how many slots this node has half-moved (migrating or importing);
    * "0" normally, more after an interrupted MoveData (repeat it).
    * master_link_status replicas only: "up" or "down" (INFO replication).
@@ -162,6 +167,11 @@ export interface DataNode__Output {
    * digests are equal agree on membership, roles, primaries, slot
    * ownership and failed nodes: the leader compares the digests of all
    * up nodes to tell "all nodes agree".
+   * failed_members     the engine ids of the members this node flags failed ("fail",
+   * the cluster's verdict) and that serve no slot, sorted and
+   * comma-separated; absent when there are none. A failed member no
+   * agent runs is left over from a removal or a lost VM: the leader
+   * makes every member forget it (ForgetNode).
    * open_slots         how many slots this node has half-moved (migrating or importing);
    * "0" normally, more after an interrupted MoveData (repeat it).
    * master_link_status replicas only: "up" or "down" (INFO replication).
