@@ -5,7 +5,7 @@ import { FakeBackend, toRanges } from './fake-backend.ts';
 import type { BackendContext } from './backend.ts';
 import { loadAgentProto } from '../proto/load.ts';
 import type { AgentMethod, DecodedRequestOf, RequestOf } from '../proto/methods.ts';
-import { AlreadyExistsError, FailedPreconditionError, UnavailableError } from '../proto/status.ts';
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError, UnavailableError } from '../proto/status.ts';
 
 function ctx(method: AgentMethod, signal = new AbortController().signal): BackendContext {
   return { signal, logger: pino({ level: 'silent' }), method, epoch: 1, idempotencyKey: 'k', deadline: new Date(Date.now() + 60_000) };
@@ -98,4 +98,23 @@ test('an up replica reports in_sync', async () => {
   const byId = new Map((state.dataNodes ?? []).map((n) => [n.id, n]));
   assert.equal(byId.get('r')?.engineParams?.['in_sync'], 'yes');
   assert.equal(byId.get('p')?.engineParams?.['in_sync'], undefined);
+});
+
+test('ForgetNode: the local node is checked (known, running, not itself); the fake has no failed member, so nothing changes', async () => {
+  const b = await cluster();
+  const ghost = 'f'.repeat(40);
+  const res = await b.forgetNode(decode('ForgetNode', { job, nodeId: 'p', engineNodeId: ghost }), ctx('ForgetNode'));
+  assert.equal(res.outcome?.changed, false);
+  assert.match(res.outcome?.message ?? '', /does not know node f{40}; nothing to forget/);
+  assert.equal(res.node?.id, 'p');
+  const self = b.node('p')?.engineNodeId ?? '';
+  await assert.rejects(
+    b.forgetNode(decode('ForgetNode', { job, nodeId: 'p', engineNodeId: self }), ctx('ForgetNode')),
+    (err: unknown) => err instanceof FailedPreconditionError && err.reason === 'NOT_FAILED',
+  );
+  await assert.rejects(b.forgetNode(decode('ForgetNode', { job, nodeId: 'ghost', engineNodeId: ghost }), ctx('ForgetNode')), NotFoundError);
+  await b.stopDataNode(decode('StopDataNode', { job, nodeId: 'r' }), ctx('StopDataNode'));
+  await assert.rejects(b.forgetNode(decode('ForgetNode', { job, nodeId: 'r', engineNodeId: ghost }), ctx('ForgetNode')), FailedPreconditionError);
+  const state = await b.getState(decode('GetState', {}), ctx('GetState'));
+  assert.ok((state.dataNodes ?? []).every((n) => n.engineParams?.['failed_members'] === undefined));
 });

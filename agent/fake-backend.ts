@@ -9,7 +9,9 @@
 // it joins; a primary with slots cannot be removed; only a replica is promoted; a
 // running node is not started again with other labels). Observations it cannot make
 // without a real cluster: `topology_digest` is not reported (every fake node reads as
-// agreeing); an up replica reports `in_sync: "yes"`.
+// agreeing); an up replica reports `in_sync: "yes"`; `failed_members` is never reported
+// (the fake keeps no cluster table, so no node lingers in one), and ForgetNode checks
+// the local node only, then answers `changed: false`.
 import { createHash } from 'node:crypto';
 import type { AgentBackend, BackendContext } from './backend.ts';
 import type { AgentMethod, DecodedRequestOf, ResponseOf } from '../proto/methods.ts';
@@ -324,6 +326,25 @@ export class FakeBackend implements AgentBackend {
       }
       this.#nodes.delete(n.id);
       return { outcome: { changed: true, message: `Removed data node ${n.id} from the cluster and deleted its data` } };
+    });
+  }
+
+  /**
+   * The fake keeps no cluster table, so there is never a failed member to forget: after
+   * the checks of the local node (known, running, not the node to forget itself, as
+   * RedisBackend does them) it answers `changed: false`.
+   */
+  forgetNode(r: DecodedRequestOf<'ForgetNode'>, ctx: BackendContext): Promise<ResponseOf<'ForgetNode'>> {
+    return this.#run('ForgetNode', ctx, () => {
+      const n = this.#node(r.nodeId);
+      if (!n.up) throw new FailedPreconditionError(`data node ${n.id} is not running; start it (StartDataNode) before making it forget a node`);
+      if (r.engineNodeId === n.engineNodeId) {
+        throw new FailedPreconditionError(`forgetNode: data node ${n.id} cannot forget itself; RemoveNode takes it out of the cluster`, { reason: 'NOT_FAILED' });
+      }
+      return {
+        outcome: { changed: false, message: `Data node ${n.id} does not know node ${r.engineNodeId}; nothing to forget` },
+        node: this.#dataNode(n),
+      };
     });
   }
 

@@ -35,6 +35,10 @@ test('valid requests pass and name the local nodes they touch', () => {
     validateRequest('RestoreBackup', decode('RestoreBackup', { job, backupId: 'b', sink: { local: { path: 'p' } }, nodeIds: ['a', 'b'] })),
     [{ field: 'node_ids[0]', nodeId: 'a' }, { field: 'node_ids[1]', nodeId: 'b' }],
   );
+  assert.deepEqual(
+    validateRequest('ForgetNode', decode('ForgetNode', { job, nodeId: 'ng0-r0', engineNodeId: 'f'.repeat(40) })),
+    [{ field: 'node_id', nodeId: 'ng0-r0' }],
+  );
   assert.deepEqual(validateRequest('MoveData', decode('MoveData', { job, sourceNodeId: 's', target, slotCount: 100 })), [{ field: 'source_node_id', nodeId: 's' }]);
   validateRequest('JoinNode', decode('JoinNode', { job, nodeId: 'a', role: 'JOIN_ROLE_REPLICA', replicaOf: target }));
   validateRequest('JoinNode', decode('JoinNode', { job, nodeId: 'a', role: 'JOIN_ROLE_PRIMARY_WITHOUT_DATA', assignSlots: [{ start: 0, end: 16383 }] }));
@@ -86,6 +90,9 @@ test('each malformed field is named by its path in the .proto', () => {
     ['node_ids', () => validateRequest('RestoreBackup', decode('RestoreBackup', { job, backupId: 'b', sink: { local: { path: 'p' } } }))],
     ['engine_params', () => validateRequest('ConfigureDataNode', decode('ConfigureDataNode', { job, nodeId: 'a' }))],
     ['artifact_sha256', () => validateRequest('EnsureVersion', decode('EnsureVersion', { job, version: '7.0', artifactSha256: 'abc' }))],
+    ['job', () => validateRequest('ForgetNode', decode('ForgetNode', { nodeId: 'a', engineNodeId: 'x' }))],
+    ['node_id', () => validateRequest('ForgetNode', decode('ForgetNode', { job, engineNodeId: 'x' }))],
+    ['engine_node_id', () => validateRequest('ForgetNode', decode('ForgetNode', { job, nodeId: 'a' }))],
     ['interval_ms', () => validateRequest('WatchState', decode('WatchState', { intervalMs: 1 }))],
   ];
   for (const [field, fn] of cases) assert.equal(fieldOf(fn), field);

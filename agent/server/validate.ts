@@ -165,6 +165,12 @@ export const VALIDATORS: { readonly [M in AgentMethod]: Validator<M> } = {
     requireJob(r.job);
     return [{ field: 'node_id', nodeId: requireId(r.nodeId, 'node_id') }];
   },
+  ForgetNode: (r) => {
+    requireJob(r.job);
+    const ref = { field: 'node_id', nodeId: requireId(r.nodeId, 'node_id') };
+    requireText(r.engineNodeId, 'engine_node_id', undefined, 'the engine id of the failed member to forget');
+    return [ref];
+  },
   Failover: (r) => {
     requireJob(r.job);
     return [{ field: 'node_id', nodeId: requireId(r.nodeId, 'node_id') }];

@@ -35,6 +35,7 @@ export type RedisOpReason =
   | 'NOT_EMPTY' // a node holds slots or keys it must not hold for this step      FAILED_PRECONDITION
   | 'FOREIGN_CLUSTER' // a node already belongs to another cluster                FAILED_PRECONDITION
   | 'WRONG_ROLE' // e.g. failover of a node that is not a replica                 FAILED_PRECONDITION
+  | 'NOT_FAILED' // a node to forget is not flagged failed (or is the node itself)  FAILED_PRECONDITION
   | 'HAS_REPLICAS' // removing a primary that still has replicas                  FAILED_PRECONDITION
   | 'NOT_CLUSTER' // the server runs without cluster-enabled yes                  FAILED_PRECONDITION
   | 'SLOTS_OWNED' // slots to claim are served by another node                    FAILED_PRECONDITION
@@ -73,7 +74,7 @@ export type RedisOpError = AgentCallError & { readonly redis: RedisOpFailure };
 
 const REASONS: ReadonlySet<string> = new Set<RedisOpReason>([
   'UNREACHABLE', 'TIMEOUT', 'NOT_AGREED', 'NOT_IN_SYNC', 'BUSY', 'OP_ABORTED', 'NOT_EMPTY', 'FOREIGN_CLUSTER',
-  'WRONG_ROLE', 'HAS_REPLICAS', 'NOT_CLUSTER', 'SLOTS_OWNED', 'UNKNOWN_NODE', 'BAD_ARGUMENT', 'COMMAND_FAILED', 'TOOL_FAILED',
+  'WRONG_ROLE', 'NOT_FAILED', 'HAS_REPLICAS', 'NOT_CLUSTER', 'SLOTS_OWNED', 'UNKNOWN_NODE', 'BAD_ARGUMENT', 'COMMAND_FAILED', 'TOOL_FAILED',
 ]);
 
 /** Builds the error of the class that fits the reason. */
@@ -101,6 +102,7 @@ export function redisOpError(init: RedisOpErrorInit): RedisOpError {
     case 'NOT_EMPTY':
     case 'FOREIGN_CLUSTER':
     case 'WRONG_ROLE':
+    case 'NOT_FAILED':
     case 'HAS_REPLICAS':
     case 'NOT_CLUSTER':
     case 'SLOTS_OWNED':

@@ -13,7 +13,7 @@
 //
 // Observation (GetState, every second): per node one round trip with CLUSTER NODES,
 // CLUSTER INFO and INFO replication pipelined; engine_params as the .proto documents
-// (topology_digest, known_nodes, in_sync …).
+// (topology_digest, known_nodes, failed_members, in_sync …).
 //
 // Every method passes ctx.signal down and is idempotent in effect: cluster-ops and
 // the supervisor report `changed: false` when the effect was already there.
@@ -37,12 +37,23 @@ import { BackupRegistry } from './backup-registry.ts';
 import { RedisClusterOps, type JoinPhases } from './cluster-ops.ts';
 import { ownedDirective } from './config.ts';
 import { RedisEngine } from './redis-engine.ts';
-import { command, withNode, type NodeAddress } from './redis-connection.ts';
+import { redisOpError, shortId } from './errors.ts';
+import { command, formatAddr, replyErrorText, withNode, type NodeAddress } from './redis-connection.ts';
 import { restoreBackup } from './restore.ts';
 import { cleanUpLeftoverRestores, restoreTempBase, type LeftoverRestores } from './restore-leftovers.ts';
 import { findRestoreMarker, writeRestoreMarker } from './restore-markers.ts';
 import { openSink, type BackupSink } from './sink.ts';
-import { parseClusterInfo, parseClusterNodes, parseInfo, rangesToSlots, slotsToRanges, topologyDigest, type ClusterNodeRecord } from './topology.ts';
+import {
+  failedMembers,
+  formatRanges,
+  parseClusterInfo,
+  parseClusterNodes,
+  parseInfo,
+  rangesToSlots,
+  slotsToRanges,
+  topologyDigest,
+  type ClusterNodeRecord,
+} from './topology.ts';
 
 export interface RedisBackendOptions {
   /** The backend's own directory (absolute): data nodes live in <dir>/nodes. */
@@ -68,6 +79,8 @@ interface ClusterFacts {
   known: number;
   state: string;
   digest: string;
+  /** Members it flags `fail` that serve no slot, sorted (failedMembers). */
+  failed: string[];
   /** Slots it has half-moved (migrating or importing markers). */
   openSlots: number;
   /** INFO replication: master_link_status and master_sync_in_progress (replicas). */
@@ -246,6 +259,7 @@ export class RedisBackend implements AgentBackend {
             known: nodes.filter((r) => !r.flags.includes('handshake')).length,
             state: info.state,
             digest: topologyDigest(nodes),
+            failed: failedMembers(nodes),
             openSlots: (self?.migrating.length ?? 0) + (self?.importing.length ?? 0),
             linkStatus: repl['master_link_status'],
             syncing: repl['master_sync_in_progress'] === '1',
@@ -298,6 +312,7 @@ export class RedisBackend implements AgentBackend {
       topology_digest: facts.digest,
       open_slots: String(facts.openSlots),
     };
+    if (facts.failed.length > 0) params['failed_members'] = facts.failed.join(',');
     if (n.runningVersion !== null) params['running_version'] = n.runningVersion;
     if (facts.self?.role === 'replica') {
       const link = facts.linkStatus ?? 'down';
@@ -497,6 +512,91 @@ export class RedisBackend implements AgentBackend {
     await rm(n.nodeDir, { recursive: true, force: true });
     this.#notify();
     return { outcome: { changed: true, message: `Removed data node ${n.nodeId}${clusterNote}, stopped it and deleted its data` } };
+  }
+
+  /**
+   * Makes a local node forget a member that no agent runs any more: one it flags failed
+   * (`fail`, or `fail?` on its way there) and that serves no slot, e.g. a removed node
+   * that a member which missed the removal's FORGET gossiped back, or a node of a lost
+   * VM. One CLUSTER FORGET on the local node only; the leader asks every member within
+   * the 60 s for which Redis bans a forgotten id, so that none brings it back. Refused
+   * (FAILED_PRECONDITION) for the node itself or a member not flagged failed (NOT_FAILED),
+   * a member serving slots (NOT_EMPTY) and the local node's own primary (WRONG_ROLE: Redis
+   * refuses, the replica must go first). A node it does not know: `changed: false`.
+   */
+  async forgetNode(r: DecodedRequestOf<'ForgetNode'>, ctx: BackendContext): Promise<ResponseOf<'ForgetNode'>> {
+    const op = 'forgetNode';
+    const n = this.#status(r.nodeId);
+    this.#requireUp(n, 'making it forget a node');
+    const id = r.engineNodeId;
+    if (id === '') throw new InvalidArgumentError('engine_node_id', 'is required');
+    const addr = this.#addr(n);
+    const forgotten = await withNode(
+      addr,
+      async (c): Promise<ClusterNodeRecord | undefined> => {
+        const nodes = parseClusterNodes(String(await command(c, 'CLUSTER', 'NODES')));
+        const self = nodes.find((x) => x.myself);
+        const target = nodes.find((x) => x.id === id && !x.flags.includes('handshake'));
+        const where = target === undefined || target.host === '' ? undefined : formatAddr({ host: target.host, port: target.port });
+        const refuse = (reason: 'NOT_FAILED' | 'NOT_EMPTY' | 'WRONG_ROLE', detail: string, action: string): never => {
+          throw redisOpError({ op, reason, nodeId: id, addr: where, detail, action });
+        };
+        if (self?.id === id) {
+          refuse(
+            'NOT_FAILED',
+            `it is data node ${n.nodeId} itself, which runs`,
+            `name another member; to take data node ${n.nodeId} out of the cluster, call RemoveNode on this agent`,
+          );
+        }
+        if (target === undefined) return undefined;
+        if (!target.flags.includes('fail') && !target.flags.includes('pfail')) {
+          refuse(
+            'NOT_FAILED',
+            `data node ${n.nodeId} does not flag it failed (flags ${target.flags.join(',')}): it still answers, it is not dead`,
+            'a live member leaves the cluster with RemoveNode on the agent that runs it; ForgetNode is only for a member no agent runs, once the cluster flags it fail',
+          );
+        }
+        if (target.role === 'primary' && target.slots.length > 0) {
+          refuse(
+            'NOT_EMPTY',
+            `it is flagged failed but serves slots ${formatRanges(target.slots)}; forgetting it would leave them unserved`,
+            'bring the node back, or let its replica take over its slots (the cluster fails over by itself), then forget it',
+          );
+        }
+        if (self?.role === 'replica' && self.primaryId === id) {
+          refuse(
+            'WRONG_ROLE',
+            `data node ${n.nodeId} is its replica, and Redis does not let a replica forget its own primary`,
+            `make data node ${n.nodeId} a replica of another primary, or remove it (RemoveNode), then forget the failed node`,
+          );
+        }
+        try {
+          await command(c, 'CLUSTER', 'FORGET', id);
+        } catch (err) {
+          const text = replyErrorText(err) ?? '';
+          if (/unknown node/i.test(text)) return undefined; // forgotten meanwhile
+          if (/forget my master/i.test(text)) {
+            refuse('WRONG_ROLE', `Redis refused: ${text}`, `make data node ${n.nodeId} a replica of another primary, or remove it (RemoveNode), then forget the failed node`);
+          }
+          throw err;
+        }
+        return target;
+      },
+      { signal: ctx.signal, op, nodeId: n.nodeId },
+    );
+    let message: string;
+    if (forgotten === undefined) {
+      message = `Data node ${n.nodeId} does not know node ${id}; nothing to forget`;
+    } else {
+      const where = forgotten.host === '' ? undefined : formatAddr({ host: forgotten.host, port: forgotten.port });
+      message = `Data node ${n.nodeId} forgot failed node ${shortId(id)}${where === undefined ? '' : ` (${where})`}`;
+      this.#notify();
+    }
+    ctx.logger.info({ nodeId: n.nodeId, engineNodeId: id, changed: forgotten !== undefined }, message);
+    return {
+      outcome: { changed: forgotten !== undefined, message },
+      node: await this.#dataNode(this.#status(r.nodeId), ctx.signal),
+    };
   }
 
   async failover(r: DecodedRequestOf<'Failover'>, ctx: BackendContext): Promise<ResponseOf<'Failover'>> {

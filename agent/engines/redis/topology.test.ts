@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import {
   SLOT_COUNT,
   countSlots,
+  failedMembers,
   judgeAgreement,
   mergeTopology,
   normaliseRanges,
@@ -439,5 +440,36 @@ describe('topologyDigest', () => {
     assert.notEqual(digestOf(moved), base);
     const fewer = REDIS70_PRIMARY_VIEW.split('\n').filter((l) => !l.startsWith(R.r3)).join('\n');
     assert.notEqual(digestOf(fewer), base, 'a node one view does not know');
+  });
+});
+
+describe('failedMembers', () => {
+  const failedOf = (text: string): string[] => failedMembers(parseClusterNodes(text));
+  // A removed node that gossip kept: a slotless primary every member flags fail.
+  const GHOST = 'ffee0000000000000000000000000000000000aa';
+  const GHOST2 = '0011000000000000000000000000000000000bb1';
+  const ghostLine = (id: string, flags: string, slots = ''): string =>
+    `${id} 127.0.0.1:23042@33042 ${flags} - 1795306316680 1795306313661 0 disconnected${slots}\n`;
+
+  test('none in a healthy cluster', () => {
+    assert.deepEqual(failedOf(REDIS70_PRIMARY_VIEW), []);
+    assert.deepEqual(failedOf(VALKEY80_REPLICA_VIEW), []);
+    assert.deepEqual(failedOf(REDIS70_FRESH), []);
+  });
+
+  test('the members flagged fail that serve no slot, sorted: slotless primaries and replicas', () => {
+    assert.deepEqual(failedOf(REDIS70_FAIL), [R.r2], 'a failed replica serves no slot');
+    assert.deepEqual(failedOf(REDIS70_PRIMARY_VIEW + ghostLine(GHOST, 'master,fail')), [GHOST]);
+    assert.deepEqual(failedOf(REDIS70_FAIL + ghostLine(GHOST, 'master,fail') + ghostLine(GHOST2, 'master,fail,noaddr')), [GHOST2, R.r2, GHOST].sort());
+    // The same from every member that flags it.
+    for (const id of [R.p1, R.p2, R.p3, R.r1]) assert.deepEqual(failedOf(asSeenBy(REDIS70_FAIL, id)), [R.r2]);
+  });
+
+  test('not a node flagged only fail? (pfail), not one that serves slots, not the node itself, not a handshake entry', () => {
+    assert.deepEqual(failedOf(REDIS70_PRIMARY_VIEW + ghostLine(GHOST, 'master,fail?')), [], 'pfail is no verdict');
+    assert.deepEqual(failedOf(REDIS70_PRIMARY_VIEW.replace(`${R.p3} 127.0.0.1:23003@33003 master `, `${R.p3} 127.0.0.1:23003@33003 master,fail `)), [], 'a failed primary that still serves slots');
+    assert.deepEqual(failedOf(REDIS70_PRIMARY_VIEW + ghostLine(GHOST, 'master,fail', ' 16000-16383')), [], 'a failed primary that still serves slots');
+    assert.deepEqual(failedOf(asSeenBy(REDIS70_FAIL, R.r2)), [], 'the node itself');
+    assert.deepEqual(failedOf(REDIS70_PRIMARY_VIEW + ghostLine(GHOST, 'handshake,fail')), [], 'a handshake entry has a temporary id');
   });
 });

@@ -259,6 +259,20 @@ export function topologyDigest(records: readonly ClusterNodeRecord[]): string {
   return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }
 
+/**
+ * The engine ids of the members this node (the one whose CLUSTER NODES `records` is)
+ * flags `fail` and that serve no slot, sorted: what is left of a removed node or of a
+ * lost VM that gossip kept in the tables, which every member must forget. Not the node
+ * itself, not handshake entries (temporary ids), and not a node flagged only `fail?`
+ * (pfail: one node's passing suspicion, not the cluster's verdict).
+ */
+export function failedMembers(records: readonly ClusterNodeRecord[]): string[] {
+  return records
+    .filter((r) => !r.myself && !r.flags.includes('handshake') && r.flags.includes('fail') && r.slots.length === 0)
+    .map((r) => r.id)
+    .sort();
+}
+
 // ---------------------------------------------------------------------------------
 // Slot ranges
 
