@@ -5,8 +5,10 @@
 // very same request under the same idempotency key (the agent refuses a key reused for
 // a different request).
 //
-// Every step is one command today; a job records a list of them (each with its own
-// attempts) so a step that needs several calls can be added without changing the journal.
+// Every step is one command, except forgetNode: one ForgetNode per node it names, each on
+// that node's agent, all started at once (commandsRunTogether) — Redis bans a forgotten
+// id for 60 s only, so the members must forget within seconds of each other. A job
+// records each command with its own attempts.
 import type { Clock } from '../ports/clock.ts';
 import type { VmProvider } from '../ports/vm-provider.ts';
 import { dataNodes, type ObservedCluster, type ObservedDataNode, type ObservedVm } from '../model/observed.ts';
@@ -18,7 +20,11 @@ import type { RequestOf } from '../../proto/methods.ts';
 import { nodeLabels, sinkToProto } from '../observe/labels.ts';
 import { withDeadline } from './with-deadline.ts';
 
-/** Deadline of one command of each kind of step, in ms: long for data movement, 60 s for joins, 30 s else. */
+/**
+ * Deadline of one command of each kind of step, in ms: long for data movement, 60 s for
+ * joins, 10 s for a ForgetNode (one CLUSTER FORGET; its calls must land within Redis's
+ * 60 s ban of each other, retries included), 30 s else.
+ */
 export const DEFAULT_DEADLINES_MS: Readonly<Record<StepKind, number>> = {
   createVm: 120_000,
   deleteVm: 60_000,
@@ -31,6 +37,7 @@ export const DEFAULT_DEADLINES_MS: Readonly<Record<StepKind, number>> = {
   failover: 60_000,
   moveData: 600_000,
   removeNode: 30_000,
+  forgetNode: 10_000,
   configureDataNode: 30_000,
   createBackup: 600_000,
   deleteBackup: 30_000,
@@ -153,6 +160,8 @@ export function commandsFor(step: Step, observed: ObservedCluster, jobId: string
       const request: RequestOf<'RemoveNode'> = { job, nodeId: step.nodeId };
       return [agentCommand('RemoveNode', step.vmId, key, (a, o) => a.removeNode(request, o))];
     }
+    case 'forgetNode':
+      return forgetCommands(step, observed, jobId);
     case 'configureDataNode': {
       const node = requireNode(observed, step.nodeId, 'the node to configure');
       const request: RequestOf<'ConfigureDataNode'> = {
@@ -174,6 +183,22 @@ export function commandsFor(step: Step, observed: ObservedCluster, jobId: string
     case 'restoreBackup':
       return restoreCommands(step, observed, jobId);
   }
+}
+
+/** Whether a step's commands start all at once (each with its own retries) rather than one after the other. */
+export function commandsRunTogether(step: Step): boolean {
+  return step.kind === 'forgetNode';
+}
+
+function forgetCommands(step: Extract<Step, { kind: 'forgetNode' }>, observed: ObservedCluster, jobId: string): Command[] {
+  if (step.engineNodeId === '') throw new StepNotExecutableError('forget a failed node: the step names no engine node id');
+  if (step.nodeIds.length === 0) throw new StepNotExecutableError(`forget failed node ${step.engineNodeId}: the step names no data node to forget it on`);
+  // One call per node, each with its own key (one job, several agents, several requests).
+  return step.nodeIds.map((nodeId) => {
+    const node = requireNode(observed, nodeId, `a member to forget failed node ${step.engineNodeId} on`);
+    const request: RequestOf<'ForgetNode'> = { job: { jobId, stepId: nodeId }, nodeId, engineNodeId: step.engineNodeId };
+    return agentCommand('ForgetNode', node.vmId, idempotencyKey(jobId, nodeId), (a, o) => a.forgetNode(request, o));
+  });
 }
 
 function restoreCommands(step: Extract<Step, { kind: 'restoreBackup' }>, observed: ObservedCluster, jobId: string): Command[] {

@@ -105,6 +105,18 @@ test('membership steps need the node in place and the whole cluster agreeing', (
   assert.equal(stepEffectVisible({ kind: 'removeNode', vmId: 'r', nodeId: 'r' }, agreed), false);
 });
 
+test('forgetNode: no up node lists the engine id among its failed members, and the cluster agrees', () => {
+  const step = { kind: 'forgetNode' as const, engineNodeId: 'ghost', nodeIds: ['a', 'b'] };
+  const reported = world([vm('a', [node('a', { failedMembers: ['ghost'] })]), vm('b', [node('b', { role: 'replica' })])]);
+  assert.equal(stepEffectVisible(step, reported), false, 'a still lists it');
+  const forgotten = world([vm('a', [node('a', { failedMembers: ['other'] })]), vm('b', [node('b', { role: 'replica' })])]);
+  assert.equal(stepEffectVisible(step, forgotten), true);
+  const downNode = world([vm('a', [node('a', { up: false, topologyDigest: '', failedMembers: ['ghost'] })]), vm('b', [node('b')])]);
+  assert.equal(stepEffectVisible(step, downNode), true, 'only up nodes report');
+  const disagreeing = world([vm('a', [node('a')]), vm('b', [node('b', { topologyDigest: 'd2' })])]);
+  assert.equal(stepEffectVisible(step, disagreeing), false, 'the members have not all forgotten it yet');
+});
+
 test('moveData: the target serves every slot the step names and the source none of them', () => {
   const before = world([vm('s', [node('s', { slots: [{ start: 0, end: 999 }] })]), vm('t', [node('t')])]);
   const after = world([vm('s', [node('s', { slots: [{ start: 100, end: 999 }] })]), vm('t', [node('t', { slots: [{ start: 0, end: 99 }] })])]);

@@ -17,6 +17,7 @@
 //   moveData          the target is an up primary serving every slot the step names, the source
 //                     serves none of them, and the cluster agrees
 //   removeNode        no agent reports the node any more, and the cluster agrees
+//   forgetNode        no up node lists the engine id among its failed members, and the cluster agrees
 //   configureDataNode the node carries the step's config label
 //   createBackup      the sink lists the backup as complete
 //   deleteBackup      the sinks could be listed and the backup is not among them
@@ -78,6 +79,8 @@ export function stepEffectVisible(step: Step, observed: ObservedCluster, _before
       return moveVisible(step, observed) && clusterAgrees(observed);
     case 'removeNode':
       return node(observed, step.nodeId) === undefined && clusterAgrees(observed);
+    case 'forgetNode':
+      return !dataNodes(observed).some((n) => n.up && n.failedMembers?.includes(step.engineNodeId) === true) && clusterAgrees(observed);
     case 'configureDataNode': {
       const n = node(observed, step.nodeId);
       return n !== undefined && n.configKey === configKey(step.config);

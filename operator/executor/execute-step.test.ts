@@ -330,3 +330,73 @@ test('options are validated once, every problem listed', () => {
     (err: unknown) => err instanceof ExecutorOptionsError && err.problems.length === 3,
   );
 });
+
+/** The cluster of `cluster()` with vm-2 a replica of vm-1, and a ghost every member knows. */
+async function withGhost(): Promise<{ c: FakeCluster; observed: ObservedCluster; ghost: string }> {
+  const { c, observed } = await cluster();
+  await c.agent('vm-2').joinNode({ job, nodeId: 'vm-2', role: 'JOIN_ROLE_REPLICA', replicaOf: { engineNodeId: observed.vms[0]?.dataNodes[0]?.engineNodeId ?? '' } });
+  const ghost = 'ab'.repeat(20);
+  c.addGhost(ghost);
+  const fresh = await observe(c, { backupRefs: [], facts });
+  c.calls.length = 0;
+  return { c, observed: fresh, ghost };
+}
+
+test('forgetNode: one ForgetNode per named node, on its agent, all at once, each with its own key; 10 s deadline', async () => {
+  const { c, observed, ghost } = await withGhost();
+  assert.deepEqual(
+    observed.vms.map((v) => v.dataNodes[0]?.failedMembers),
+    [[ghost], [ghost], undefined],
+    'the members report it (vm-3 never joined)',
+  );
+  const ctx = context(c, observed);
+  const j = await executeStep(planned({ kind: 'forgetNode', engineNodeId: ghost, nodeIds: ['vm-1', 'vm-2'] }), ctx);
+  assert.equal(j.status, 'succeeded', j.error);
+  assert.equal(j.intent, 'forget failed node abababab… on vm-1, vm-2');
+  const calls = c.callsOf('ForgetNode');
+  assert.deepEqual(
+    calls.map((x) => [x.vmId, x.request, x.idempotencyKey, x.deadlineMs]),
+    [
+      ['vm-1', { job: { jobId: j.id, stepId: 'vm-1' }, nodeId: 'vm-1', engineNodeId: ghost }, `job/${j.id}/vm-1`, 10_000],
+      ['vm-2', { job: { jobId: j.id, stepId: 'vm-2' }, nodeId: 'vm-2', engineNodeId: ghost }, `job/${j.id}/vm-2`, 10_000],
+    ],
+  );
+  assert.deepEqual(
+    j.commands.map((x) => [x.command, x.result]),
+    [
+      ['ForgetNode on vm-1', 'ok'],
+      ['ForgetNode on vm-2', 'ok'],
+    ],
+  );
+  assert.deepEqual([...c.ghosts.keys()], [], 'forgotten by every member');
+});
+
+test('forgetNode: a call that fails is retried on its own while the others are done; the job fails with the first call that failed for good', async () => {
+  const { c, observed, ghost } = await withGhost();
+  c.fail('ForgetNode', () => new UnavailableError('busy'), 1, 'vm-1');
+  const ok = await executeStep(planned({ kind: 'forgetNode', engineNodeId: ghost, nodeIds: ['vm-1', 'vm-2'] }), context(c, observed));
+  assert.equal(ok.status, 'succeeded', ok.error);
+  // vm-2's call did not wait for vm-1's retry: it ended first.
+  assert.deepEqual(
+    ok.commands.map((x) => [x.command, x.attempt, x.result]),
+    [
+      ['ForgetNode on vm-1', 1, 'transient-error'],
+      ['ForgetNode on vm-2', 1, 'ok'],
+      ['ForgetNode on vm-1', 2, 'ok'],
+    ],
+  );
+  c.addGhost(ghost);
+  c.fail('ForgetNode', () => new FailedPreconditionError('not failed', { reason: 'NOT_FAILED' }), 1, 'vm-2');
+  const failed = await executeStep(planned({ kind: 'forgetNode', engineNodeId: ghost, nodeIds: ['vm-1', 'vm-2'] }), context(c, observed));
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.error, 'ForgetNode on vm-2: not failed (NOT_FAILED)');
+  assert.deepEqual([...(c.ghosts.get(ghost) ?? [])], ['vm-2'], 'vm-1 forgot it all the same');
+});
+
+test('forgetNode: a node the observation does not have fails the job before any call', async () => {
+  const { c, observed, ghost } = await withGhost();
+  const j = await executeStep(planned({ kind: 'forgetNode', engineNodeId: ghost, nodeIds: ['vm-1', 'vm-9'] }), context(c, observed));
+  assert.equal(j.status, 'failed');
+  assert.equal(c.calls.length, 0);
+  assert.match(j.error ?? '', /vm-9 \(a member to forget failed node .* on\) is not in the observation/);
+});

@@ -16,7 +16,7 @@ import type { VmProvider } from '../ports/vm-provider.ts';
 import type { ObservedCluster } from '../model/observed.ts';
 import { describeStep, type PlannedStep, type StepKind } from '../model/step.ts';
 import { asAgentCallError, type AgentCallError } from '../../proto/status.ts';
-import { DEFAULT_DEADLINES_MS, commandsFor, type Command } from './commands.ts';
+import { DEFAULT_DEADLINES_MS, commandsFor, commandsRunTogether, type Command } from './commands.ts';
 
 export interface ExecutorOptions {
   /** Delays before the 2nd, 3rd … call of a command that failed transiently, in ms; the last repeats. @default [1000, 2000, 5000] */
@@ -147,12 +147,28 @@ export async function executeStep(planned: PlannedStep, ctx: ExecuteContext): Pr
   await record();
   log.info(`Started job ${job.id}: ${job.intent}`);
 
-  for (const command of commands) {
-    const outcome = await runCommand(command, step.kind, job, ctx, options, stamp, record, log);
-    if (outcome === 'aborted') return abandoned();
-    if (outcome !== 'ok') {
+  const run = (command: Command): Promise<'ok' | 'aborted' | AgentCallError> => runCommand(command, step.kind, job, ctx, options, stamp, record, log);
+  if (commandsRunTogether(step)) {
+    // All at once, each with its own retries (forgetNode: the calls must land within
+    // seconds of each other); the job fails with the first command, in order, that failed.
+    const outcomes = await Promise.all(commands.map(run));
+    if (outcomes.includes('aborted')) return abandoned();
+    const failed = commands.findIndex((_, i) => outcomes[i] !== 'ok');
+    const command = commands[failed];
+    const outcome = outcomes[failed];
+    if (command !== undefined && outcome !== undefined && outcome !== 'ok' && outcome !== 'aborted') {
+      const others = outcomes.filter((o) => o !== 'ok').length - 1;
       log.error({ reason: outcome.reason, attempts: job.commands.filter((c) => c.command === command.name).length }, `Failed job ${job.id}: ${outcome.message}`);
-      return end('failed', `${command.name}: ${outcome.message} (${outcome.reason})`);
+      return end('failed', `${command.name}: ${outcome.message} (${outcome.reason})${others > 0 ? ` (and ${others} more of its ${commands.length} calls failed)` : ''}`);
+    }
+  } else {
+    for (const command of commands) {
+      const outcome = await run(command);
+      if (outcome === 'aborted') return abandoned();
+      if (outcome !== 'ok') {
+        log.error({ reason: outcome.reason, attempts: job.commands.filter((c) => c.command === command.name).length }, `Failed job ${job.id}: ${outcome.message}`);
+        return end('failed', `${command.name}: ${outcome.message} (${outcome.reason})`);
+      }
     }
   }
   if (ctx.onSucceeded !== undefined) {

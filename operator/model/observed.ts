@@ -59,6 +59,13 @@ export interface ObservedDataNode {
   inSync: boolean;
   /** Digest of the cluster topology as this node sees it; '' when down. All up members agree ⇔ equal digests. */
   topologyDigest: string;
+  /**
+   * Engine ids of the members this node flags failed (`fail`, the cluster's verdict) and
+   * that serve no slot, sorted (DataNode.engine_params failed_members). Absent or empty:
+   * none (and always for a node that is down). A failed member no observed node is is a
+   * stranger (see strangers()): left over from a removal or a lost VM.
+   */
+  failedMembers?: string[];
 }
 
 /** One VM: the provider's record joined with its agent's report. */
@@ -117,6 +124,27 @@ export interface ObservedCluster {
 /** Every data node of the cluster, across VMs. */
 export function dataNodes(observed: ObservedCluster): ObservedDataNode[] {
   return observed.vms.flatMap((vm) => vm.dataNodes);
+}
+
+/**
+ * The strangers of an observation: engine ids that some up data node reports as a failed
+ * member (failedMembers) and that are not the engine id of any observed data node — a
+ * removed node or a lost VM's node that gossip kept in the members' tables. Sorted.
+ *
+ * Only meaningful when every VM's agent answered and every node is up: a VM whose agent
+ * is down hides its node, whose id then looks like a stranger's (the planner's guard:
+ * planner/strangers.ts strangersHidden).
+ */
+export function strangers(observed: ObservedCluster): string[] {
+  const nodes = dataNodes(observed);
+  const owned = new Set<string>();
+  for (const n of nodes) if (n.engineNodeId !== '') owned.add(n.engineNodeId);
+  const out = new Set<string>();
+  for (const n of nodes) {
+    if (!n.up) continue;
+    for (const id of n.failedMembers ?? []) if (id !== '' && !owned.has(id)) out.add(id);
+  }
+  return [...out].sort();
 }
 
 /** Slots a node serves. */

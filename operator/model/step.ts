@@ -68,6 +68,13 @@ export type Step =
   | { kind: 'moveData'; vmId: string; fromId: string; toId: string; slots: SlotRange[] }
   /** Take a data node out of the cluster, stop it and delete its data (agent RemoveNode). */
   | { kind: 'removeNode'; vmId: string; nodeId: string }
+  /**
+   * Make the data nodes `nodeIds` (every up member) forget the failed, slotless member
+   * `engineNodeId` that no observed node is — a stranger left over from a removal or a
+   * lost VM (agent ForgetNode on each node's VM, all at once: Redis bans a forgotten id
+   * for 60 s only, and a member that still knows it then brings it back).
+   */
+  | { kind: 'forgetNode'; engineNodeId: string; nodeIds: string[] }
   /** Apply live engine parameters; `config` is the full set the node then carries as its label (agent ConfigureDataNode). */
   | { kind: 'configureDataNode'; vmId: string; nodeId: string; params: Record<string, string>; config: Record<string, string> }
   /** Back up the whole cluster to a sink, through the agent of `vmId` (agent CreateBackup). */
@@ -137,6 +144,8 @@ export function describeStep(step: Step): string {
       return `move ${moveSize(step.slots)} (${compactRanges(step.slots)}) from ${step.fromId} to ${step.toId}`;
     case 'removeNode':
       return `remove data node ${step.nodeId} from the cluster`;
+    case 'forgetNode':
+      return `forget failed node ${shortEngineId(step.engineNodeId)} on ${step.nodeIds.join(', ')}`;
     case 'configureDataNode':
       return `configure ${step.nodeId}: ${Object.entries(step.params)
         .map(([k, v]) => `${k}=${v}`)
@@ -148,6 +157,11 @@ export function describeStep(step: Step): string {
     case 'restoreBackup':
       return `restore backup ${step.backupId} from ${step.sink.type}:${step.sink.path}`;
   }
+}
+
+/** The first 8 characters of an engine id and "…" (a Redis node id is 40 hex digits); shorter ids whole. */
+export function shortEngineId(id: string): string {
+  return id.length > 8 ? `${id.slice(0, 8)}…` : id;
 }
 
 function rangesText(ranges: readonly SlotRange[]): string {

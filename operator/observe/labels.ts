@@ -25,6 +25,14 @@ export const CONFIG_LABEL = 'coxswain.io/config';
 export const TOPOLOGY_DIGEST_PARAM = 'topology_digest';
 /** engine_params key: "yes" once a replica's link is up and its initial sync finished. */
 export const IN_SYNC_PARAM = 'in_sync';
+/** engine_params key: the engine ids of the members a node flags failed that serve no slot, sorted, comma-separated; absent when none. */
+export const FAILED_MEMBERS_PARAM = 'failed_members';
+
+/** The failed_members engine param as a sorted list without duplicates or blanks (an absent or empty value: none). */
+export function failedMembersOf(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return [...new Set(value.split(',').map((s) => s.trim()).filter((s) => s !== ''))].sort();
+}
 
 /** The labels a node carries after StartDataNode / ConfigureDataNode. */
 export function nodeLabels(runningSince: number, config: Readonly<Record<string, string>>): Record<string, string> {
@@ -83,6 +91,7 @@ export interface NodePlace {
 export function toObservedDataNode(node: DataNode__Output, place: NodePlace): ObservedDataNode {
   const labels = readLabels(node);
   const params = node.engineParams ?? {};
+  const failed = node.up ? failedMembersOf(params[FAILED_MEMBERS_PARAM]) : [];
   return {
     id: node.id,
     vmId: place.vmId,
@@ -99,6 +108,7 @@ export function toObservedDataNode(node: DataNode__Output, place: NodePlace): Ob
     configKey: labels[CONFIG_LABEL] ?? '',
     inSync: params[IN_SYNC_PARAM] === 'yes',
     topologyDigest: params[TOPOLOGY_DIGEST_PARAM] ?? '',
+    ...(failed.length > 0 ? { failedMembers: failed } : {}),
   };
 }
 

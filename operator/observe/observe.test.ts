@@ -5,7 +5,7 @@ import type { VmSpec } from '../model/step.ts';
 import type { AgentPort } from '../ports/agent-port.ts';
 import { FakeCluster } from '../reconciler/testing/fake-cluster.ts';
 import { VirtualClock } from '../reconciler/virtual-clock.ts';
-import { CONFIG_LABEL, RUNNING_SINCE_LABEL, nodeLabels, roleOf } from './labels.ts';
+import { CONFIG_LABEL, RUNNING_SINCE_LABEL, failedMembersOf, nodeLabels, roleOf } from './labels.ts';
 import { backupRefsOf, observe } from './observe.ts';
 
 const facts = { restoredFrom: undefined, formed: false };
@@ -52,6 +52,22 @@ test('maps VMs and data nodes: roles, primary by Coxswain id, labels, sync, dige
   assert.equal(p.topologyDigest, r.topologyDigest);
   assert.deepEqual(o.backups, [], 'no backup was ever named: nothing to list');
   assert.deepEqual(o.facts, facts);
+});
+
+test('failed_members: the failed members an up node reports, sorted; absent when none or when the node is down', async () => {
+  const c = await twoNodeCluster();
+  assert.deepEqual((await observe(c, { backupRefs: [], facts })).vms.map((v) => 'failedMembers' in (v.dataNodes[0] ?? {})), [false, false]);
+  c.addGhost('ff'.repeat(20));
+  c.addGhost('0a'.repeat(20));
+  const o = await observe(c, { backupRefs: [], facts });
+  assert.deepEqual(o.vms.map((v) => v.dataNodes[0]?.failedMembers), [
+    ['0a'.repeat(20), 'ff'.repeat(20)],
+    ['0a'.repeat(20), 'ff'.repeat(20)],
+  ]);
+  assert.deepEqual(failedMembersOf(' b,a,,a '), ['a', 'b']);
+  assert.deepEqual(failedMembersOf(undefined), []);
+  await c.agent('vm-2').stopDataNode({ job, nodeId: 'vm-2' });
+  assert.equal((await observe(c, { backupRefs: [], facts })).vms[1]?.dataNodes[0]?.failedMembers, undefined);
 });
 
 test('an agent that does not answer is down with no data nodes; stopped VMs are not asked', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Step } from '../model/step.ts';
-import { Batch } from './batch.ts';
+import { Batch, stepVms } from './batch.ts';
 
 const stop = (id: string): Step => ({ kind: 'stopDataNode', vmId: id, nodeId: id });
 
@@ -30,6 +30,19 @@ test('a global step only alone among claimed steps, and nothing claimed after it
   const c = new Batch(true);
   assert.ok(c.add(stop('vm-3'), 'x', { groups: [1], claim: 'shared' }));
   assert.ok(!c.add({ kind: 'createBackup', vmId: 'vm-2', backupId: 'b', sink: { type: 'local', path: 'p' } }, 'x', { global: true }));
+});
+
+test('forgetNode acts on the VM of every node it names (resolved by the view; a node\'s own id otherwise)', () => {
+  const forget: Step = { kind: 'forgetNode', engineNodeId: 'e', nodeIds: ['n-1', 'vm-2'] };
+  assert.deepEqual(stepVms(forget), ['n-1', 'vm-2']);
+  assert.deepEqual(stepVms(forget, (id) => (id === 'n-1' ? 'vm-1' : undefined)), ['vm-1', 'vm-2']);
+  const b = new Batch(true, (id) => (id === 'n-1' ? 'vm-1' : undefined));
+  assert.ok(b.add(stop('vm-1'), 'x'));
+  assert.ok(!b.add(forget, 'y', { global: true }), 'vm-1 has a step already');
+  const c = new Batch(true);
+  assert.ok(c.add(forget, 'y', { global: true }));
+  assert.ok(!c.add(stop('vm-3'), 'x', { groups: [1], claim: 'shared' }), 'nothing claimed beside it');
+  assert.ok(c.add({ kind: 'ensureVersion', vmId: 'vm-3', version: '8.0' }, 'x'), 'unclaimed steps on other VMs go along');
 });
 
 test('topology steps wait for agreement, once, in words', () => {

@@ -28,11 +28,16 @@ export interface AddOptions {
 const NOT_AGREED = 'the nodes do not agree on the topology yet';
 const MAX_WAITING = 20;
 
+/** The VM of a data node, by node id (the observation's; by convention a node's id is its VM's). */
+export type VmOfNode = (nodeId: string) => string | undefined;
+
 /** The VMs a step acts on (a step is refused when one of them already has a step). */
-export function stepVms(step: Step): string[] {
+export function stepVms(step: Step, vmOfNode?: VmOfNode): string[] {
   switch (step.kind) {
     case 'createVm':
       return [step.vm.id];
+    case 'forgetNode':
+      return [...new Set(step.nodeIds.map((id) => vmOfNode?.(id) ?? id))];
     default:
       return [step.vmId];
   }
@@ -41,6 +46,7 @@ export function stepVms(step: Step): string[] {
 export class Batch {
   readonly steps: PlannedStep[] = [];
   readonly #topologyAgrees: boolean;
+  readonly #vmOfNode: VmOfNode | undefined;
   readonly #vms = new Set<string>();
   readonly #claims = new Map<number, 'exclusive' | 'shared'>();
   #global = false;
@@ -49,8 +55,9 @@ export class Batch {
   readonly #blocked: string[] = [];
   #estimate = 0;
 
-  constructor(topologyAgrees: boolean) {
+  constructor(topologyAgrees: boolean, vmOfNode?: VmOfNode) {
     this.#topologyAgrees = topologyAgrees;
+    this.#vmOfNode = vmOfNode;
   }
 
   /** Whether a step with these options could be added now (ignoring VM conflicts). */
@@ -89,7 +96,7 @@ export class Batch {
       this.wait(NOT_AGREED);
       return false;
     }
-    const vms = stepVms(step);
+    const vms = stepVms(step, this.#vmOfNode);
     if (vms.some((v) => this.#vms.has(v))) return false;
     if (!this.canClaim(groups, claim, global)) return false;
     for (const v of vms) this.#vms.add(v);

@@ -6,12 +6,14 @@
 // zones allow, no other VM exists, every agent answers with the desired
 // agentRunningSince, every node is up, healthy and carries the desired version,
 // runningSince (≥) and config, every slot is served and the groups are balanced, the
-// members agree on the topology, the restore (if any) is done, the listed backups exist
+// members agree on the topology, no up node reports a failed member that no observed node
+// is (a stranger: strangers.ts), the restore (if any) is done, the listed backups exist
 // and no other backup (but the restore's) does.
 // Stopped: the same for VMs, agents and backups; no data node runs; labels are not
 // compared (the next start applies them); the listed backups exist — a cluster that
 // never held data is founded for them (running.ts) — and a founded cluster is restored.
-import { REDIS_SLOTS } from '../model/observed.ts';
+import { REDIS_SLOTS, strangers } from '../model/observed.ts';
+import { shortEngineId } from '../model/step.ts';
 import type { PlanContext } from './context.ts';
 import { missingBackups, unwantedBackups } from './backups.ts';
 import { groupName } from './names.ts';
@@ -59,6 +61,8 @@ export function differences(ctx: PlanContext): string[] {
     if (view.assigned === REDIS_SLOTS && !isBalanced(counts, d.nodeGroups) && push('the slots are not balanced')) return out;
     if (!view.topologyAgrees && push('the nodes do not agree on the topology')) return out;
   }
+  // Whatever `running` says: an up node that still lists one is not done with it.
+  for (const id of strangers(view.observed)) if (push(`failed node ${shortEngineId(id)} is still known to the cluster`)) return out;
   // A stopped cluster that was never founded is restored when it first runs.
   if (ctx.restorePending && (d.running || view.holdsData) && push(`backup "${d.restoreFromBackup?.id ?? ''}" is not restored yet`)) return out;
   const backups = view.observed.backups;

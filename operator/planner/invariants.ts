@@ -21,7 +21,11 @@
 // naming exact slots its source serves (a repeat then moves nothing: invariant 5),
 // never from a primary to one on an older version (MIGRATE payloads do not load there);
 // no second cluster founded; no slots claimed once the cluster holds data; a node starts
-// only on a version its VM has; restore only into a cluster that never held data, alone.
+// only on a version its VM has; restore only into a cluster that never held data, alone;
+// a node is forgotten (forgetNode) only when an up node reports it as a failed member and
+// no observed node is it, while every VM's agent answers and every node's engine id is
+// known (a node that cannot be seen may be the one forgotten: the id of a node the leader
+// runs is never forgotten).
 import type { Desired } from '../../desired-state/types.ts';
 import { REDIS_SLOTS, slotCount, type ObservedCluster, type ObservedDataNode } from '../model/observed.ts';
 import { describeStep, type Step } from '../model/step.ts';
@@ -35,6 +39,7 @@ const TOPOLOGY = new Set<Step['kind']>(['joinPrimary', 'joinReplica', 'failover'
 
 export function checkStepSafety(desired: Desired, observed: ObservedCluster, batch: readonly Step[]): string[] {
   const view = new ClusterView(desired, observed);
+  const vmOfNode = (nodeId: string): string | undefined => view.nodeById.get(nodeId)?.vmId;
   const out: string[] = [];
   const say = (step: Step, what: string): void => {
     out.push(`${describeStep(step)}: ${what}`);
@@ -43,7 +48,7 @@ export function checkStepSafety(desired: Desired, observed: ObservedCluster, bat
   // One step per VM; new VM ids are new.
   const perVm = new Map<string, Step[]>();
   for (const step of batch) {
-    for (const vmId of stepVms(step)) {
+    for (const vmId of stepVms(step, vmOfNode)) {
       const list = perVm.get(vmId);
       if (list === undefined) perVm.set(vmId, [step]);
       else list.push(step);
@@ -171,6 +176,9 @@ export function checkStepSafety(desired: Desired, observed: ObservedCluster, bat
         else if (!view.alive(vm) && vm.state !== 'creating') say(step, `the agent of ${vm.id} does not answer: its data node cannot be seen`);
         break;
       }
+      case 'forgetNode':
+        for (const problem of forgetProblems(view, step)) say(step, problem);
+        break;
       case 'deleteBackup':
         if (restoreId !== undefined && step.backupId === restoreId) say(step, `restoreFromBackup names backup "${restoreId}": it is never deleted`);
         break;
@@ -260,6 +268,25 @@ export function checkStepSafety(desired: Desired, observed: ObservedCluster, bat
     }
   }
   if (batch.some((s) => s.kind === 'restoreBackup') && view.assigned < REDIS_SLOTS) out.push('restore before every slot is assigned');
+  return out;
+}
+
+/** Why forgetting `step.engineNodeId` is unsafe in this observation (see the file comment). */
+function forgetProblems(view: ClusterView, step: Extract<Step, { kind: 'forgetNode' }>): string[] {
+  const out: string[] = [];
+  const id = step.engineNodeId;
+  if (id === '') return ['it names no engine node id'];
+  for (const vm of view.vms) {
+    for (const n of vm.dataNodes) {
+      if (n.engineNodeId === id) out.push(`it is the engine id of data node ${n.id} on ${vm.id}: a node of the cluster is never forgotten`);
+      else if (n.engineNodeId === '') out.push(`data node ${n.id} has no known engine id: it may be the node forgotten`);
+    }
+    if (!view.alive(vm)) out.push(`${vm.id} is ${vm.state === 'running' ? 'without an answering agent' : vm.state}: the node it hides may be the one forgotten`);
+  }
+  const nodes = [...view.nodeById.values()];
+  if (!nodes.some((n) => n.up && n.failedMembers?.includes(id) === true)) out.push('no up node reports it as a failed member');
+  if (step.nodeIds.length === 0) out.push('it names no node to forget it on');
+  for (const nodeId of step.nodeIds) if (view.nodeById.get(nodeId)?.up !== true) out.push(`${nodeId} is not an up data node`);
   return out;
 }
 

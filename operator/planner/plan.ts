@@ -30,6 +30,7 @@ import { createMissingVms, removeExtras } from './replicas.ts';
 import { restoreBackup, restorePending } from './restore.ts';
 import { rollingRestart } from './rolling.ts';
 import { stopNodes, workNeedingNodes } from './running.ts';
+import { forgetStrangers } from './strangers.ts';
 import { installVersions } from './upgrade.ts';
 import { ClusterView } from './view.ts';
 import { replaceVms } from './vm-replace.ts';
@@ -41,6 +42,7 @@ const CONCERNS: readonly ((ctx: PlanContext) => void)[] = [
   restoreBackup, // fill a new cluster from a backup
   stopNodes, // running: false, once nothing needs the nodes
   repairNodes, // nodes down, kept VMs without a node
+  forgetStrangers, // failed members no VM runs: forgotten by every member, before topology work
   installVersions, // binaries ahead of a rolling upgrade
   createMissingVms, // replication factor up, new node groups, lost VMs
   joinMembers, // new nodes join their group, wrong primaries re-pointed
@@ -58,7 +60,7 @@ const CONCERNS: readonly ((ctx: PlanContext) => void)[] = [
 export function plan(desired: Desired, observed: ObservedCluster): Plan {
   const view = new ClusterView(desired, observed);
   const layout = computeLayout(view, desired.running);
-  const batch = new Batch(view.topologyAgrees);
+  const batch = new Batch(view.topologyAgrees, (nodeId) => view.nodeById.get(nodeId)?.vmId);
   const ctx: PlanContext = {
     desired,
     view,

@@ -451,6 +451,25 @@ test('the real planner forms a cluster through the reconciler', async () => {
   await h.stop();
 });
 
+test('a failed member no VM runs (a ghost): AT_DESIRED_STATE turns WORKING, every member forgets it in one job, then AT again', async () => {
+  const h = await harness({ planner: realPlan });
+  await h.offer({ id: 1, availabilityZones: ['zone-a', 'zone-b'] });
+  await h.until(at(1), 'reached desired state 1 with the real planner');
+  const jobsBefore = (await h.r.jobs()).length;
+  const ghost = 'c0ffee'.padEnd(40, '0');
+  h.c.addGhost(ghost);
+  await h.until((s) => s.state === 'WORKING_TOWARDS_DESIRED_STATE', 'noticed the ghost');
+  await h.until(at(1), 'forgot the ghost');
+  const forgets = (await h.r.jobs()).slice(jobsBefore);
+  assert.deepEqual(
+    forgets.map((j) => [j.intent, j.status, j.commands.map((c) => c.command)]),
+    [['forget failed node c0ffee00… on vm-1, vm-2', 'succeeded', ['ForgetNode on vm-1', 'ForgetNode on vm-2']]],
+  );
+  assert.deepEqual([...h.c.ghosts.keys()], []);
+  assert.ok(h.logs.some((l) => /^Started working towards desired state 1: drifted from desired state 1: Node c0ffee00… is a failed member/.test(l.msg)));
+  await h.stop();
+});
+
 test('one loop at a time; options are validated once', async () => {
   const h = await harness();
   await assert.rejects(h.r.run(new AbortController().signal), ReconcilerRunningError);

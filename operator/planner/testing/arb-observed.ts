@@ -2,8 +2,8 @@
 // is built at one desired state (test-cluster.ts), then mutated by a random list of
 // faults and oddities: nodes down, VMs failed or lost, agents down, extra and temporary
 // VMs, stale labels, replicas out of sync or following the wrong primary, slots moved
-// or lost, topology disagreement, missing versions, backups missing or unknown, and
-// random leader facts.
+// or lost, topology disagreement, missing versions, backups missing or unknown, failed
+// members reported (strangers, and nodes of the cluster), and random leader facts.
 import fc from 'fast-check';
 import type { Desired, EngineVersion } from '../../../desired-state/types.ts';
 import { REDIS_SLOTS, type ObservedCluster, type ObservedDataNode, type ObservedVm } from '../../model/observed.ts';
@@ -26,7 +26,9 @@ export type Mutation =
   | { op: 'disagree'; at: number }
   | { op: 'noVersion'; at: number }
   | { op: 'emptyNode'; at: number }
-  | { op: 'backups'; kind: 'undefined' | 'none' | 'incomplete' | 'extra' };
+  | { op: 'backups'; kind: 'undefined' | 'none' | 'incomplete' | 'extra' }
+  /** Up nodes report a failed member: a stranger (every up node, or one), or a node of the cluster (`at`). */
+  | { op: 'failedMember'; at: number; who: 'stranger' | 'node'; all: boolean };
 
 const at = fc.nat(1000);
 export const arbMutation = (): fc.Arbitrary<Mutation> =>
@@ -53,6 +55,7 @@ export const arbMutation = (): fc.Arbitrary<Mutation> =>
     fc.record({ op: fc.constant('noVersion' as const), at }),
     fc.record({ op: fc.constant('emptyNode' as const), at }),
     fc.record({ op: fc.constant('backups' as const), kind: fc.constantFrom('undefined' as const, 'none' as const, 'incomplete' as const, 'extra' as const) }),
+    fc.record({ op: fc.constant('failedMember' as const), at, who: fc.constantFrom('stranger' as const, 'node' as const), all: fc.boolean() }),
   );
 
 const pick = <T>(list: readonly T[], i: number): T | undefined => (list.length === 0 ? undefined : list[i % list.length]);
@@ -187,6 +190,13 @@ export function mutate(c: ObservedCluster, base: Desired, ms: readonly Mutation[
       case 'emptyNode': {
         const vm = pick(c.vms, m.at);
         if (vm !== undefined) vm.dataNodes = [];
+        break;
+      }
+      case 'failedMember': {
+        const target = m.who === 'stranger' ? `ghost-${m.at}` : pick(c.vms.flatMap((v) => v.dataNodes), m.at)?.engineNodeId;
+        if (target === undefined) break;
+        const reporters = m.all ? upNodes(c) : [pick(upNodes(c), m.at)].filter((n): n is ObservedDataNode => n !== undefined);
+        for (const n of reporters) n.failedMembers = [...new Set([...(n.failedMembers ?? []), target])].sort();
         break;
       }
       case 'backups': {

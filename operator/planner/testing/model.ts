@@ -4,8 +4,11 @@
 // be removed; a VM with a data node cannot be deleted; a second cluster cannot be
 // founded; slots another primary serves cannot be claimed). It keeps what an agent keeps
 // across a stop (a node's role and slots), lets replicas sync one tick after they
-// (re)join, and can delay topology agreement. It is NOT the simulated world of the
-// generative tests (test/generative/): it exists to drive plan() to convergence.
+// (re)join, and can delay topology agreement. Ghosts (addGhost: a failed, slotless
+// member no VM runs) are reported by the members that know them until each forgot them;
+// one a member did not forget comes back to the others at the next tick (Redis's 60 s
+// ban, simplified). It is NOT the simulated world of the generative tests
+// (test/generative/): it exists to drive plan() to convergence.
 import type { Desired, EngineVersion } from '../../../desired-state/types.ts';
 import {
   REDIS_SLOTS,
@@ -66,6 +69,8 @@ export class Model {
   readonly owner: string[] = new Array<string>(REDIS_SLOTS).fill('');
   backups: ObservedBackup[] = [];
   facts: LeaderFacts = { formed: false, restoredFrom: undefined };
+  /** Ghosts: engine id → ids of the member nodes that know it. */
+  readonly ghosts = new Map<string, Set<string>>();
   readonly #opts: Required<ModelOptions>;
   #disagree = 0;
   #digest = 1;
@@ -164,6 +169,9 @@ export class Model {
             inSync: n.up && n.role === 'replica' && n.syncIn === 0 && primary?.up === true,
             topologyDigest: !n.up ? '' : n.role === 'none' ? `alone-${n.id}` : this.#disagree > 0 && n === this.firstMember() ? 'stale' : `topology-${this.#digest}`,
           });
+          const failed = n.up && n.role !== 'none' ? [...this.ghosts].filter(([, by]) => by.has(n.id)).map(([id]) => id).sort() : [];
+          const last = nodes[nodes.length - 1];
+          if (last !== undefined && failed.length > 0) last.failedMembers = failed;
         }
         return {
           id: v.spec.id,
@@ -368,6 +376,18 @@ export class Model {
         n.configKey = configKey(step.config);
         return;
       }
+      case 'forgetNode': {
+        if (this.nodes().some((n) => `e-${n.id}` === step.engineNodeId)) throw new ModelRefusal(`${step.engineNodeId} is a node of the cluster`);
+        for (const id of step.nodeIds) {
+          const n = this.#up(id);
+          this.#vm(n.vmId);
+        }
+        const by = this.ghosts.get(step.engineNodeId);
+        if (by === undefined) return;
+        for (const id of step.nodeIds) by.delete(id);
+        if (by.size === 0) this.ghosts.delete(step.engineNodeId);
+        return;
+      }
       case 'createBackup': {
         this.#vm(step.vmId);
         const sink = `${step.sink.type}:${step.sink.path}`;
@@ -404,9 +424,10 @@ export class Model {
     this.facts = { ...this.facts, formed: true };
   }
 
-  /** Time passes: replicas sync, members come to agree, a dead primary's replica takes over. */
+  /** Time passes: replicas sync, members come to agree, a dead primary's replica takes over, a ghost some member still knows spreads again. */
   tick(): void {
     if (this.#disagree > 0) this.#disagree--;
+    for (const by of this.ghosts.values()) for (const n of this.nodes()) if (n.role !== 'none') by.add(n.id);
     for (const n of this.nodes()) {
       if (!n.up || n.role !== 'replica' || n.syncIn === 0) continue;
       const p = n.primaryId === undefined ? undefined : this.node(n.primaryId);
@@ -426,6 +447,11 @@ export class Model {
       p.primaryId = heir.id;
     }
     this.#updateFormed();
+  }
+
+  /** A failed, slotless member no VM runs (a removed or lost node): every member knows it. */
+  addGhost(engineId: string): void {
+    this.ghosts.set(engineId, new Set(this.nodes().filter((n) => n.role !== 'none').map((n) => n.id)));
   }
 
   /** Faults for tests. */
@@ -485,6 +511,7 @@ function checkAtDesired(d: Desired, m: Model): string[] {
     if (v.agentRunningSince < d.agentRunningSince) out.push(`agent of ${v.spec.id} is stale`);
   }
   if (d.running && m.owner.some((o) => o === '')) out.push('some slots are not served');
+  for (const [id, by] of m.ghosts) if (d.running && by.size > 0) out.push(`ghost ${id} is known by ${[...by].join(', ')}`);
   const formed = m.facts.formed;
   // Listed backups exist, stopped or not (a cluster that never held data is founded for
   // them: running.ts foundingWork); the restore is done once the cluster is founded.

@@ -3,6 +3,8 @@
 // call, and fail on demand (`fail(...)`). It models just enough Redis Cluster for the
 // real planner to form a cluster: nodes start, join as primaries with slots or as
 // replicas (always in sync), and every member reports the same topology digest.
+// Ghosts (addGhost: a failed, slotless member no VM runs) are reported by the members
+// that know them (failed_members) until each has forgotten them (ForgetNode).
 // The generative tests have the faithful simulation (test/generative/world.ts).
 import type { VmSpec } from '../../model/step.ts';
 import type { SlotRange } from '../../model/observed.ts';
@@ -58,6 +60,8 @@ export class FakeCluster implements VmProvider {
   readonly backups = new Map<string, Set<string>>();
   /** Versions a new VM has installed. */
   installedOnCreate: string[] = ['7.0'];
+  /** Ghosts: engine id → ids of the nodes that still know it (and report it failed). */
+  readonly ghosts = new Map<string, Set<string>>();
   #faults: Fault[] = [];
   #topology = 1;
   #nextPort = 7001;
@@ -159,10 +163,17 @@ export class FakeCluster implements VmProvider {
     this.#topology++;
   }
 
+  /** A failed, slotless member no VM runs (a removed or lost node): every member that is up knows it. */
+  addGhost(engineId: string): void {
+    this.ghosts.set(engineId, new Set(this.nodes().filter((n) => n.up && n.role !== 'none').map((n) => n.id)));
+  }
+
   dataNode(n: FakeNode): DataNode__Output {
     const params: Record<string, string> = {};
     if (n.up) params['topology_digest'] = n.role === 'none' ? `alone-${n.id}` : `t${this.#topology}`;
     if (n.up && n.role === 'replica') params['in_sync'] = 'yes';
+    const failed = [...this.ghosts].filter(([, knownBy]) => knownBy.has(n.id)).map(([id]) => id).sort();
+    if (n.up && failed.length > 0) params['failed_members'] = failed.join(',');
     return {
       id: n.id,
       engineNodeId: n.engineNodeId,
@@ -322,6 +333,24 @@ class FakeAgent implements AgentPort {
       vm.nodes.delete(request.nodeId ?? '');
       this.#c.topologyChanged();
       return { outcome: outcome(request.job, `Removed data node ${request.nodeId ?? ''}`) };
+    });
+  }
+
+  forgetNode(request: RequestOf<'ForgetNode'>, options?: AgentCallOptions): Promise<DecodedResponseOf<'ForgetNode'>> {
+    return this.#c.serve('ForgetNode', this.#vmId, request, options, (vm) => {
+      const n = this.#c.node(vm, request.nodeId ?? '');
+      const id = request.engineNodeId ?? '';
+      if (!n.up) throw new FailedPreconditionError(`data node ${n.id} is not running`);
+      if (this.#c.nodes().some((x) => x.engineNodeId === id)) {
+        throw new FailedPreconditionError(`node ${id} is a data node of this cluster that has not failed`, { reason: 'NOT_FAILED' });
+      }
+      const knownBy = this.#c.ghosts.get(id);
+      const changed = knownBy?.delete(n.id) === true;
+      if (knownBy !== undefined && knownBy.size === 0) this.#c.ghosts.delete(id);
+      return {
+        outcome: outcome(request.job, changed ? `Data node ${n.id} forgot failed node ${id}` : `Data node ${n.id} does not know node ${id}; nothing to forget`, changed),
+        node: this.#c.dataNode(n),
+      };
     });
   }
 
