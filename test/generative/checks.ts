@@ -2,6 +2,8 @@
 // accepted, and the WORLD matches it field by field) and the leader's bookkeeping (the
 // last offer was accepted or rightly refused; nothing is left pending). Safety is
 // checked all along by the world itself (world.ts) and by checkStepSafety on each plan.
+// checkNoGhosts also runs each time the leader rests at AT_DESIRED_STATE mid-scenario
+// (runner.ts): "done" never holds while the members still know a node that is gone.
 import type { Desired } from '../../desired-state/types.ts';
 import { validateDesiredStateText } from '../../desired-state/validate.ts';
 import { REDIS_SLOTS, configKey, sinkKey } from '../../operator/model/observed.ts';
@@ -203,7 +205,26 @@ export function checkWorldMatches(world: World, d: Desired, history: readonly Hi
   return f;
 }
 
-/** Running: one primary per node group with its share of slots, rf − 1 replicas in sync following it, all nodes agreeing. */
+/**
+ * No ghost remains known: a node that is gone (removed, its VM deleted, a stranger) but
+ * that some member still has in its table, flagged failed (world.ts, "Ghosts"). Meant for
+ * a running cluster at rest: the runner waits until every ghost is flagged failed (the
+ * leader cannot see one before) and gives the leader its rest time after each change.
+ */
+export function checkNoGhosts(world: World): Failure[] {
+  const f: Failure[] = [];
+  for (const g of world.ghosts()) {
+    const knowers = world.liveNodes().filter((m) => world.knows(m, g));
+    if (knowers.length === 0) continue;
+    f.push({
+      check: 'ghost-known',
+      message: `${g.id} (engine id ${g.engineId.slice(0, 8)}…) is gone but ${knowers.map((m) => m.id).join(', ')} still know${knowers.length === 1 ? 's' : ''} it (flagged ${g.failFlag ? 'failed' : 'not yet failed'})`,
+    });
+  }
+  return f;
+}
+
+/** Running: one primary per node group with its share of slots, rf − 1 replicas in sync following it, all nodes agreeing, no ghost known. */
 function checkTopology(world: World, d: Desired): Failure[] {
   const f: Failure[] = [];
   const fail = (check: string, message: string): void => {
@@ -234,5 +255,6 @@ function checkTopology(world: World, d: Desired): Failure[] {
   const extra = world.liveNodes().filter((n) => n.member && !byGroup.get(world.vm(n.vmId)?.record.nodeGroup ?? -1)?.includes(n));
   if (extra.length > 0) fail('stray-members', `cluster members outside the node groups: ${extra.map((n) => n.id).join(', ')}`);
   if (!world.agreed()) fail('topology', 'the nodes do not agree on the topology');
+  f.push(...checkNoGhosts(world));
   return f;
 }

@@ -4,7 +4,7 @@
 // many scenarios each took. A planted bug that goes unnoticed means the world, the
 // faults or the checks have a blind spot.
 import type { Desired } from '../../desired-state/types.ts';
-import { sinkKey, type ObservedCluster, type ObservedDataNode, type ObservedVm } from '../../operator/model/observed.ts';
+import { sinkKey, strangers, type ObservedCluster, type ObservedDataNode, type ObservedVm } from '../../operator/model/observed.ts';
 import type { PlannedStep, Plan } from '../../operator/model/step.ts';
 import type { Fault, FaultKind } from '../arbitraries/faults.ts';
 import type { LeaderFactory, Planner, SimLeader } from './runner.ts';
@@ -159,7 +159,51 @@ const retryForever: PlantedBug = {
   budget: 600,
 };
 
-export const PLANTED_BUGS: readonly PlantedBug[] = [twoAtOnce, skipFailover, removeBeforeMove, deleteRestoreBackup, ignoreEpoch, forgetPending, retryForever];
+/**
+ * The leader as it was before strangers were handled: the planner never sees the failed
+ * members the nodes report, so a node no VM runs stays in every member's table while the
+ * leader says AT_DESIRED_STATE (the issue seen end to end after scaling down under load).
+ */
+const ignoreStrangers: PlantedBug = {
+  name: 'ignore-strangers',
+  breaks: 'AT_DESIRED_STATE only once no member knows a node that is gone (failed members are forgotten)',
+  planner: (real) => (d, o) => real(d, { ...o, vms: o.vms.map((v) => ({ ...v, dataNodes: v.dataNodes.map(({ failedMembers: _ignored, ...n }) => n) })) }),
+  budget: 300,
+};
+
+/**
+ * Strangers forgotten without the guard: while a VM's agent does not answer, the id of
+ * its node (down, flagged failed by the others) looks like a stranger's, and every up
+ * member is made to forget a node the leader still runs.
+ */
+const forgetHidden: PlantedBug = {
+  name: 'forget-hidden-node',
+  breaks: 'a node the leader runs is never forgotten (strangers only while every agent answers)',
+  planner: (real) => (d, o) => {
+    const plan = real(d, o);
+    const ids = strangers(o);
+    const members = nodesOf(o).filter((n) => n.up && (n.role === 'primary' || n.role === 'replica'));
+    if (ids.length === 0 || members.length === 0 || plan.next.some((p) => p.step.kind === 'forgetNode')) return plan;
+    const busy = new Set(plan.next.flatMap((p) => ('vmId' in p.step ? [p.step.vmId] : [])));
+    const free = members.filter((n) => !busy.has(n.vmId));
+    if (free.length === 0) return plan;
+    return withNext(plan, [...plan.next, stepOf({ kind: 'forgetNode', engineNodeId: ids[0] ?? '', nodeIds: free.map((n) => n.id) }, 'forget a failed node while some agent is down')]);
+  },
+  faultKinds: ['crash'],
+  budget: 600,
+};
+
+export const PLANTED_BUGS: readonly PlantedBug[] = [
+  twoAtOnce,
+  skipFailover,
+  removeBeforeMove,
+  deleteRestoreBackup,
+  ignoreEpoch,
+  forgetPending,
+  retryForever,
+  ignoreStrangers,
+  forgetHidden,
+];
 
 /** Keeps only the faults a bug needs (none when it names no kinds). */
 export function faultsFor(bug: PlantedBug, faults: Fault[]): Fault[] {

@@ -11,7 +11,7 @@ import type { Clock } from '../../operator/ports/clock.ts';
 import type { OfferResult } from '../../operator/ports/leader-api.ts';
 import type { VmProvider } from '../../operator/ports/vm-provider.ts';
 import { canExhaustRetries, describeFault, type Fault } from '../arbitraries/faults.ts';
-import { checkAcceptance, checkEndState, checkWorldMatches, type Failure, type Offer } from './checks.ts';
+import { checkAcceptance, checkEndState, checkNoGhosts, checkWorldMatches, type Failure, type Offer } from './checks.ts';
 import { FaultInjector } from './faults.ts';
 import { MemoryHistory } from './memory-history.ts';
 import type { Scenario } from './scenario.ts';
@@ -104,6 +104,12 @@ interface Trigger {
   state: 'waiting' | 'scheduled' | 'done';
 }
 
+/** A stranger of the world's parameters: 'due' once its call came, until a member runs to meet it. */
+interface StrangerTrigger {
+  afterCall: number;
+  state: 'waiting' | 'due' | 'done';
+}
+
 interface Running {
   instance: number;
   epoch: number;
@@ -154,6 +160,7 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
   let restSince: number | undefined;
   let pendingTimers = 0;
   const triggers: Trigger[] = scenario.faults.flatMap((f): Trigger[] => (f.kind === 'crash' || f.kind === 'leader-restart' ? [{ fault: f, state: 'waiting' }] : []));
+  const strangers: StrangerTrigger[] = (scenario.world.strangers ?? []).map((s) => ({ afterCall: s.afterCall, state: 'waiting' }));
   const leaders: Running[] = [];
   let epoch = 1;
 
@@ -209,6 +216,16 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     });
   };
 
+  /** Due strangers join once a member runs (the world says whether one could). */
+  const meetStrangers = (): void => {
+    for (const t of strangers) {
+      if (t.state !== 'due' || !world.strangerJoinsAndDies()) continue;
+      t.state = 'done';
+      lastProgressMs = clock.now();
+      restSince = undefined;
+    }
+  };
+
   const ctx: SimContext = {
     world,
     clock,
@@ -223,6 +240,7 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
         clock.schedule(0, offer);
       }
       for (const t of triggers) if (t.fault.afterCall === ordinal) fire(t);
+      for (const t of strangers) if (t.state === 'waiting' && t.afterCall <= ordinal) t.state = 'due';
     },
   };
 
@@ -272,6 +290,7 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
 
   const poll = async (): Promise<void> => {
     if (finished) return;
+    meetStrangers();
     const s = await current().leader.status();
     lastStatus = s;
     const jobs = await current().leader.jobCount();
@@ -286,8 +305,20 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
       return;
     }
     restSince ??= clock.now();
+    // A ghost the members know but have not flagged failed yet cannot be seen by the leader:
+    // wait until it is flagged; and give the leader its rest time after every ghost change.
+    if (world.unflaggedGhosts().length > 0) {
+      restSince = undefined;
+      return;
+    }
+    restSince = Math.max(restSince, world.ghostsChangedAt);
     if (s.state === 'AT_DESIRED_STATE' && world.desired?.running === true) startWriting();
     if (clock.now() - restSince < restConfirmMs) return;
+    // At rest mid-scenario (the end is checked by checkWorldMatches): "done" with a ghost known is a leader bug.
+    const more = nextStep < steps.length || triggers.some((t) => t.state === 'waiting') || strangers.some((t) => t.state !== 'done');
+    if (more && s.state === 'AT_DESIRED_STATE' && world.desired?.running === true && !failures.some((f) => f.check === 'ghost-known')) {
+      for (const f of checkNoGhosts(world)) failures.push({ check: f.check, message: `at rest mid-scenario: ${f.message}` });
+    }
     if (nextStep < steps.length) {
       offer();
       return;
@@ -295,6 +326,16 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     const waiting = triggers.find((t) => t.state === 'waiting');
     if (waiting !== undefined) {
       fire(waiting);
+      return;
+    }
+    // Strangers whose call never came join now; one that finds no member running (a stopped cluster) never does.
+    const stranger = strangers.find((t) => t.state !== 'done');
+    if (stranger !== undefined) {
+      stranger.state = 'done';
+      if (world.strangerJoinsAndDies()) {
+        lastProgressMs = clock.now();
+        restSince = undefined;
+      } else world.note('a stranger could not join: no member runs');
       return;
     }
     if (pendingTimers === 0) finished = true;

@@ -1,7 +1,7 @@
 // A second shrinking pass, on the scenario's data, after fast-check's: fast-check shrinks
 // the desired states through the generator chain (each successor drawn from the one
 // before), which cannot drop a middle desired state or a field the next one depends on.
-// This pass tries the simplifications a person would — drop a fault, drop a desired
+// This pass tries the simplifications a person would — drop a fault or a stranger, drop a desired
 // state, offer at rest, empty the config, drop the backups, a quick world — keeps each
 // one that still fails the same check and is still a valid sequence (every desired state
 // a valid successor of the one before, as validation decides), and repeats until none
@@ -30,6 +30,12 @@ export function validSequence(s: Scenario): boolean {
 function* candidates(s: Scenario): Generator<Scenario> {
   const withSteps = (steps: Scenario['steps']): Scenario => ({ ...s, steps, world: { ...s.world, preexistingBackups: preexistingBackups(steps) } });
   for (let i = s.faults.length - 1; i >= 0; i--) yield { ...s, faults: s.faults.filter((_, j) => j !== i) };
+  const strangers = s.world.strangers ?? [];
+  for (let i = strangers.length - 1; i >= 0; i--) {
+    const { strangers: _all, ...world } = s.world;
+    const rest = strangers.filter((_, j) => j !== i);
+    yield { ...s, world: rest.length === 0 ? world : { ...world, strangers: rest } };
+  }
   for (let i = s.steps.length - 1; i >= 0; i--) {
     if (s.steps.length > 1) yield withSteps(s.steps.filter((_, j) => j !== i).map((st, j) => (j === 0 ? { ...st, offerAt: { kind: 'at-rest' } } : st)));
   }

@@ -47,6 +47,7 @@ const PROCESSING_MS: Readonly<Record<UnaryMethod, number>> = {
   StopDataNode: 20,
   JoinNode: 100,
   RemoveNode: 50,
+  ForgetNode: 10,
   Failover: 300,
   MoveData: 400,
   CreateBackup: 300,
@@ -86,6 +87,9 @@ export class WorldAgent implements AgentPort {
   }
   removeNode(request: RequestOf<'RemoveNode'>, options?: AgentCallOptions): Promise<DecodedResponseOf<'RemoveNode'>> {
     return this.#call('RemoveNode', request, options, (vm) => this.#ctx.world.removeNode(vm, request));
+  }
+  forgetNode(request: RequestOf<'ForgetNode'>, options?: AgentCallOptions): Promise<DecodedResponseOf<'ForgetNode'>> {
+    return this.#call('ForgetNode', request, options, (vm) => this.#ctx.world.forgetNode(vm, request));
   }
   failover(request: RequestOf<'Failover'>, options?: AgentCallOptions): Promise<DecodedResponseOf<'Failover'>> {
     return this.#call('Failover', request, options, (vm) => this.#ctx.world.failover(vm, request));

@@ -16,6 +16,17 @@
 // (topology digests converge); a primary that stays down for node-timeout is flagged
 // failed and replaced by an in-sync replica when a majority of primaries is up.
 //
+// Ghosts: a member that leaves without every member forgetting it stays in their tables
+// — removed while it was down (nobody could tell it), its VM deleted, removed while some
+// member was down (that member kept it), or a stranger (a node no VM runs that joined and
+// died: WorldParams.strangers). A ghost is flagged failed after node-timeout; every up
+// member that knows it then reports it in failed_members, and ForgetNode makes one member
+// forget it. Redis bans a forgotten id for 60 s (FORGET_BAN_MS): when the ban ends, or
+// when a member that still knows it (re)starts, every member whose ban ended learns it
+// again by gossip (a restart loses the ban too). A ghost is gone only once every member
+// has forgotten it. Each member's topology digest includes the ghosts it knows, as the
+// agent's digest covers every node of CLUSTER NODES.
+//
 // The world also watches itself: every intentional change (an agent call, a provider
 // call) is checked against the safety invariants of DESIGN.md on the world's ACTUAL
 // state, not on what a planner claims; violations are recorded, never thrown, so a
@@ -66,6 +77,14 @@ export interface WorldParams {
   seed: number;
   /** Backups that exist in their sinks before the cluster is created (e.g. the one restoreFromBackup names). */
   preexistingBackups: { id: string; sink: { type: 'local'; path: string } }[];
+  /**
+   * Strangers: nodes no VM of the cluster runs that join it (CLUSTER MEET by hand, or the
+   * node of a VM the provider lost) and die at once, each once `afterCall` mutating calls
+   * were made and a member runs (the runner triggers them; at rest if the run never
+   * gets that far). They stay as failed, slotless ghosts until every member forgets them.
+   * @default none
+   */
+  strangers?: { afterCall: number }[];
 }
 
 export const DEFAULT_WORLD_PARAMS: WorldParams = {
@@ -95,6 +114,7 @@ export type SafetyCheck =
   | 'stale-leader-accepted'
   | 'data-lost'
   | 'split-cluster'
+  | 'forgot-live-node'
   | 'plan-unsafe';
 
 export interface Violation {
@@ -140,6 +160,8 @@ export interface SimNode {
   seenGen: number;
   /** Set when a primary went down: whether this replica was in sync at that moment (may then be promoted). */
   eligible: boolean;
+  /** Members that forgot this node (ForgetNode, or a removal): handle → virtual time (clock) their 60 s ban ends. */
+  forgotten: Map<number, number>;
 }
 
 export interface SimVm {
@@ -172,6 +194,8 @@ export interface SimBackup {
 // ───────────────────────────── the world ─────────────────────────────
 
 const ENGINE_PROGRAM: Readonly<Record<string, string>> = { '7.0': 'redis-server', '8.0': 'valkey-server' };
+/** How long Redis refuses to learn a node id again after CLUSTER FORGET, ms. */
+export const FORGET_BAN_MS = 60_000;
 const TRACE_LIMIT = 400;
 
 export class World {
@@ -186,6 +210,8 @@ export class World {
   restoredFrom: string | undefined;
   /** Every slot was served at some point: the cluster formed (and could hold data). */
   everFormed = false;
+  /** Virtual time (clock) of the last change to a ghost: one appeared, was flagged failed, was learnt again or was gone. */
+  ghostsChangedAt = 0;
 
   readonly #rng: Rng;
   readonly #startMs: number;
@@ -199,6 +225,7 @@ export class World {
   #nextHandle = 1;
   #nextToken = 1;
   #nextPort = 7001;
+  #strangers = 0;
   /** Virtual time of each topology generation (index = generation). */
   readonly #topoTimes: number[] = [0];
   /** The highest leader instance whose provider call was accepted, and the provider's fencing epoch. */
@@ -277,14 +304,42 @@ export class World {
     return this.#sinks.get(sink)?.get(id);
   }
 
-  /** The topology digest a node reports now ('' when down). */
+  /** The topology digest a node reports now ('' when down): the generation it has seen, and the ghosts it knows and the members it forgot. */
   digest(n: SimNode): string {
     if (!n.up || n.deleted) return '';
     if (!n.member) return `solo-${n.engineId.slice(0, 8)}`;
     const visibleAt = this.clock.now() - n.lag;
     let gen = this.#topoTimes.length - 1;
     while (gen > n.seenGen && (this.#topoTimes[gen] as number) > visibleAt) gen--;
-    return `topology-${gen}`;
+    const odd: string[] = [];
+    for (const t of this.#nodes.values()) {
+      if (t === n || !t.member) continue;
+      if (t.deleted && this.knows(n, t)) odd.push(`+${t.engineId.slice(0, 8)}`);
+      else if (!t.deleted && t.forgotten.has(n.handle)) odd.push(`-${t.engineId.slice(0, 8)}`);
+    }
+    return odd.length === 0 ? `topology-${gen}` : `topology-${gen}${odd.sort().join('')}`;
+  }
+
+  /** Member `m` has `t` in its table: both are members and `m` has not forgotten `t` (a node of a ghost's own is no member). */
+  knows(m: SimNode, t: SimNode): boolean {
+    return m !== t && m.member && !m.deleted && t.member && !t.forgotten.has(m.handle);
+  }
+
+  /** Nodes that left (deleted) but that some member still knows. */
+  ghosts(): SimNode[] {
+    return [...this.#nodes.values()].filter((n) => n.deleted && n.member);
+  }
+
+  /** Ghosts no one has flagged failed yet (the leader cannot see them before). */
+  unflaggedGhosts(): SimNode[] {
+    return this.ghosts().filter((n) => !n.failFlag);
+  }
+
+  /** The engine ids `m` reports in failed_members: members it knows that are flagged failed and serve no slot. */
+  failedMembersOf(m: SimNode): string[] {
+    const out: string[] = [];
+    for (const t of this.#nodes.values()) if (t.failFlag && this.knows(m, t) && this.#owner.count(t.handle) === 0) out.push(t.engineId);
+    return out.sort();
   }
 
   /** All up members report the same digest. */
@@ -378,9 +433,13 @@ export class World {
         this.violate('node-group-removed-with-data', `VM ${vmId} was deleted while its data node ${n.id} still served ${this.#owner.count(n.handle)} slots`);
       }
       this.#checkStop(n, 'deleted');
+      const wasUp = n.up;
       this.#destroy(n);
+      // Nobody tells the members: a member's node stays in their tables as a ghost.
+      if (n.member) this.#ghostFails(n, wasUp);
     }
     this.#vms.delete(vmId);
+    this.#settleGhosts();
     this.note(`deleted VM ${vmId}`);
     this.checkData(`after deleting VM ${vmId}`);
   }
@@ -522,7 +581,7 @@ export class World {
     }
     const created = n === undefined;
     if (n === undefined) {
-      n = this.#newNode(vm, nodeId, port, r.nodeGroup ?? 0, version);
+      n = this.#newNode(vm.record.id, nodeId, port, r.nodeGroup ?? 0, version);
       vm.nodes.set(nodeId, n);
     }
     n.nodeGroup = r.nodeGroup ?? n.nodeGroup;
@@ -635,18 +694,77 @@ export class World {
     if (n.role === 'primary' && this.#owner.count(n.handle) > 0) {
       this.violate('node-group-removed-with-data', `data node ${n.id} was removed (it was down) while it still served ${this.#owner.count(n.handle)} slots`);
     }
+    // As the agent: the others must forget the node, so a member that is down and not
+    // flagged failed (it would not forget, and would bring the node back) stops the removal;
+    // one the cluster flagged failed does not.
+    const missing = n.member && n.up ? this.liveNodes().filter((m) => m !== n && m.member && !m.up && !m.failFlag) : [];
+    if (missing.length > 0) {
+      throw new UnavailableError(`data node ${n.id} cannot be removed while ${missing.map((m) => m.id).join(', ')} is unreachable (it would not forget the node and could bring it back)`, {
+        reason: 'UNREACHABLE',
+      });
+    }
     this.#checkStop(n, 'removed');
     const wasMember = n.member && n.up;
     vm.nodes.delete(n.id);
     this.#destroy(n);
-    // An up node is forgotten by the cluster; a down one stays as a ghost (nobody could tell it).
-    if (wasMember) {
-      n.member = false;
-      this.#topologyChanged(undefined, `${n.id} left the cluster`);
-    }
+    // An up member is forgotten by every up member (CLUSTER FORGET, 60 s ban); a member that
+    // is down (flagged failed) keeps it and brings it back when it returns. A down node is
+    // forgotten by nobody (nobody could tell it). Either stays a ghost until every member
+    // forgot it; a ghost that only this node still knew is gone with it.
+    if (wasMember) for (const m of this.liveNodes()) if (m.member && m.up) this.#forget(m, n);
+    this.#settleGhosts(n);
+    if (n.member) this.#ghostFails(n, wasMember);
+    if (wasMember) this.#topologyChanged(undefined, `${n.id} left the cluster${n.member ? ` (a ghost: ${this.#knowers(n).map((m) => m.id).join(', ')} still know it)` : ''}`);
     this.note(`removed ${n.id}`);
     this.checkData(`after removing ${n.id}`);
     return { outcome: outcome(r.job, true, `Removed data node ${n.id}${wasMember ? ' from the cluster' : ''}, stopped it and deleted its data`) };
+  }
+
+  /**
+   * ForgetNode as the agent (agent/engines/redis/redis-backend.ts forgetNode): the local
+   * node forgets a member it flags failed that serves no slot — never itself, never its
+   * own primary. `changed: false` when it does not know the node. Forgetting a node that
+   * still exists (not a ghost) is a safety violation (the leader must forget only
+   * members no VM runs); its effect is modelled all the same.
+   */
+  forgetNode(vm: SimVm, r: RequestOf<'ForgetNode'>): DecodedResponseOf<'ForgetNode'> {
+    const n = this.#local(vm, r.nodeId);
+    const id = required(r.engineNodeId, 'engine_node_id');
+    if (!n.up) throw new FailedPreconditionError(`data node ${n.id} is not running; start it before making it forget a node`);
+    if (id === n.engineId) throw new FailedPreconditionError(`node ${id} is data node ${n.id} itself, which runs`, { reason: 'NOT_FAILED' });
+    const t = [...this.#nodes.values()].find((x) => x.engineId === id);
+    if (t === undefined || !this.knows(n, t)) {
+      return { outcome: outcome(r.job, false, `Data node ${n.id} does not know node ${id}; nothing to forget`), node: this.#dataNode(n) };
+    }
+    if (!t.failFlag) throw new FailedPreconditionError(`data node ${n.id} does not flag node ${id} failed: it is not dead`, { reason: 'NOT_FAILED' });
+    if (this.#owner.count(t.handle) > 0) throw new FailedPreconditionError(`node ${id} is flagged failed but serves slots`, { reason: 'NOT_EMPTY' });
+    if (n.role === 'replica' && n.primary === t) throw new FailedPreconditionError(`data node ${n.id} is a replica of ${id}, and Redis does not let a replica forget its own primary`, { reason: 'WRONG_ROLE' });
+    if (!t.deleted) {
+      this.violate('forgot-live-node', `data node ${n.id} was made to forget ${t.id} (${id.slice(0, 8)}…), a node of VM ${t.vmId} that still exists (down, flagged failed): only members no VM runs may be forgotten`);
+    }
+    this.#forget(n, t);
+    this.ghostsChangedAt = this.clock.now();
+    this.note(`${n.id} forgot ${t.id}`);
+    this.#settleGhosts();
+    return { outcome: outcome(r.job, true, `Data node ${n.id} forgot failed node ${id.slice(0, 8)}…`), node: this.#dataNode(n) };
+  }
+
+  /**
+   * A stranger joins and dies: a node no VM of the cluster runs is met into the cluster
+   * as an empty primary and killed (as test/e2e/stranger.test.ts does to a real cluster).
+   * Returns false, changing nothing, when no member runs to meet it.
+   */
+  strangerJoinsAndDies(): boolean {
+    const via = this.liveNodes().find((m) => m.member && m.up);
+    if (via === undefined) return false;
+    const n = this.#newNode('', `stranger-${++this.#strangers}`, 0, -1, via.version);
+    n.member = true;
+    n.role = 'primary';
+    n.deleted = true;
+    n.downAtMs = this.nowMs;
+    this.#topologyChanged(undefined, `${n.id} (${n.engineId.slice(0, 8)}…, no VM runs it) joined the cluster through ${via.id} and died`);
+    this.#ghostFails(n, true);
+    return true;
   }
 
   failover(vm: SimVm, r: RequestOf<'Failover'>): DecodedResponseOf<'Failover'> {
@@ -852,11 +970,11 @@ export class World {
     return m.runs();
   }
 
-  #newNode(vm: SimVm, id: string, port: number, nodeGroup: number, version: EngineVersion): SimNode {
+  #newNode(vmId: string, id: string, port: number, nodeGroup: number, version: EngineVersion): SimNode {
     const n: SimNode = {
       handle: this.#nextHandle++,
       id,
-      vmId: vm.record.id,
+      vmId,
       nodeGroup,
       port,
       engineId: this.#rng.hex40(),
@@ -878,6 +996,7 @@ export class World {
       lag: this.#rng.int(0, this.params.convergeMs),
       seenGen: 0,
       eligible: false,
+      forgotten: new Map(),
     };
     this.#nodes.set(n.handle, n);
     return n;
@@ -909,6 +1028,10 @@ export class World {
   #goUp(n: SimNode): void {
     n.up = true;
     n.incarnation++;
+    // A restart loses the node's FORGET bans (they live in memory only); the ghosts it
+    // still knows reach, by gossip, every member whose ban has ended.
+    for (const t of this.#nodes.values()) if (t.forgotten.has(n.handle)) t.forgotten.set(n.handle, Math.min(t.forgotten.get(n.handle) ?? 0, this.clock.now()));
+    this.#regossip();
     if (n.failFlag) {
       n.failFlag = false;
       this.#topologyChanged(n, `${n.id} is reachable again`);
@@ -1014,6 +1137,65 @@ export class World {
     }
   }
 
+  /** Member `m` forgets `t` (ban for FORGET_BAN_MS; then gossip may bring `t` back). */
+  #forget(m: SimNode, t: SimNode): void {
+    t.forgotten.set(m.handle, this.clock.now() + FORGET_BAN_MS);
+    this.clock.schedule(FORGET_BAN_MS, () => this.#regossip());
+  }
+
+  /** The members (not deleted) that still know `t`, up or down. */
+  #knowers(t: SimNode): SimNode[] {
+    return [...this.#nodes.values()].filter((m) => this.knows(m, t));
+  }
+
+  /**
+   * Gossip: for every node some up member knows (or that runs itself), each member whose
+   * ban on it has ended learns it again.
+   */
+  #regossip(): void {
+    const now = this.clock.now();
+    for (const t of this.#nodes.values()) {
+      if (!t.member || t.forgotten.size === 0) continue;
+      const spread = (t.up && !t.deleted) || this.#knowers(t).some((m) => m.up);
+      if (!spread) continue;
+      for (const [h, until] of t.forgotten) {
+        if (until > now) continue;
+        t.forgotten.delete(h);
+        const m = this.#nodes.get(h);
+        if (m !== undefined && m.member && !m.deleted) {
+          this.ghostsChangedAt = now;
+          this.note(`${m.id} learnt ${t.id} (${t.engineId.slice(0, 8)}…) again by gossip: its FORGET ban ended`);
+        }
+      }
+    }
+  }
+
+  /** A ghost that no member knows any more is gone for good (`leaving`, a node being removed right now, without a note). */
+  #settleGhosts(leaving?: SimNode): void {
+    for (const t of this.ghosts()) {
+      if (this.#knowers(t).length > 0) continue;
+      t.member = false;
+      t.forgotten.clear();
+      if (t === leaving) continue;
+      this.ghostsChangedAt = this.clock.now();
+      this.note(`${t.id} (${t.engineId.slice(0, 8)}…) is forgotten by every member: gone`);
+    }
+  }
+
+  /** A member's node that is gone (deleted) but still known is flagged failed after node-timeout, like any member that stopped answering. */
+  #ghostFails(n: SimNode, justNow: boolean): void {
+    this.ghostsChangedAt = this.clock.now();
+    if (n.failFlag) return;
+    if (justNow) n.downAtMs = this.nowMs;
+    const inc = n.incarnation;
+    this.clock.schedule(Math.max(0, n.downAtMs + this.params.nodeTimeoutMs - this.nowMs), () => {
+      if (n.incarnation !== inc || n.failFlag || !n.member) return;
+      n.failFlag = true;
+      this.ghostsChangedAt = this.clock.now();
+      this.#topologyChanged(undefined, `${n.id} (gone) flagged failed after node-timeout`);
+    });
+  }
+
   #destroy(n: SimNode): void {
     n.up = false;
     n.deleted = true;
@@ -1048,7 +1230,9 @@ export class World {
     if (up) {
       params['topology_digest'] = this.digest(n);
       params['cluster_state'] = this.#owner.count() === REDIS_SLOTS ? 'ok' : 'fail';
-      params['known_nodes'] = String(n.member ? this.liveNodes().filter((o) => o.member).length : 1);
+      params['known_nodes'] = String(n.member ? 1 + [...this.#nodes.values()].filter((o) => this.knows(n, o)).length : 1);
+      const failed = n.member ? this.failedMembersOf(n) : [];
+      if (failed.length > 0) params['failed_members'] = failed.join(',');
       if (n.role === 'replica') {
         params['master_link_status'] = n.primary?.up === true ? 'up' : 'down';
         params['in_sync'] = this.inSync(n) ? 'yes' : 'no';
