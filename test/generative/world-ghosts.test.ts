@@ -25,8 +25,8 @@ function forget(kit: Kit, on: string, engineNodeId: string): Promise<{ changed: 
   return kit.drive(kit.provider.agent(on).forgetNode({ job, nodeId: on, engineNodeId }, key())).then((r) => ({ changed: r.outcome?.changed === true }));
 }
 
-/** Two groups of two; vm-4 (a replica) crashes and is removed while down: a ghost. */
-async function withGhost(): Promise<{ kit: Kit; ghost: string }> {
+/** Two node groups of two, formed: vm-1 and vm-3 primaries, vm-2 and vm-4 their replicas. */
+async function twoByTwo(): Promise<Kit> {
   const kit = makeKit({ convergeMs: 0 });
   await startNodes(kit, [
     ['vm-1', 'vm-2'],
@@ -36,6 +36,12 @@ async function withGhost(): Promise<{ kit: Kit; ghost: string }> {
     ['vm-1', 'vm-2'],
     ['vm-3', 'vm-4'],
   ]);
+  return kit;
+}
+
+/** Two groups of two; vm-4 (a replica) crashes and is removed while down: a ghost. */
+async function withGhost(): Promise<{ kit: Kit; ghost: string }> {
+  const kit = await twoByTwo();
   const ghost = kit.world.vm('vm-4')?.nodes.get('vm-4')?.engineId ?? '';
   kit.world.crashNode('vm-4');
   await kit.drive(kit.provider.agent('vm-4').removeNode({ job, nodeId: 'vm-4' }, key()));
@@ -128,15 +134,7 @@ describe('ghosts in the simulated world', () => {
   });
 
   it('RemoveNode waits for a member that is down until the cluster flags it failed; that member then brings the removed node back', async () => {
-    const kit = makeKit({ convergeMs: 0 });
-    await startNodes(kit, [
-      ['vm-1', 'vm-2'],
-      ['vm-3', 'vm-4'],
-    ]);
-    await formCluster(kit, [
-      ['vm-1', 'vm-2'],
-      ['vm-3', 'vm-4'],
-    ]);
+    const kit = await twoByTwo();
     const removed = kit.world.vm('vm-4')?.nodes.get('vm-4')?.engineId ?? '';
     kit.world.crashNode('vm-2');
     await assert.rejects(kit.drive(kit.provider.agent('vm-4').removeNode({ job, nodeId: 'vm-4' }, key())), (e: unknown) => e instanceof UnavailableError && e.reason === 'UNREACHABLE');
