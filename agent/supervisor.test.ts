@@ -466,6 +466,27 @@ describe('agent restart: adoption', { concurrency: true }, () => {
     assert.equal(await isRunning(v.node.pid ?? 0), false);
   });
 
+  test('start right after an adopted node was killed starts it again (not "already running" until the next poll)', async (t) => {
+    // No polling during the test: only start() itself can notice the kill.
+    const { make } = await setup(t, { adoptedPollMs: 600_000 });
+    const a = make();
+    const port = await freePort();
+    const first = await a.start({ nodeId: 'k', version: '7.0', port });
+    await a.close();
+    const b = make();
+    const events = exits(b);
+    assert.deepEqual((await b.recover()).adopted.map((n) => n.pid), [first.node.pid]);
+    process.kill(first.node.pid ?? 0, 'SIGKILL');
+    for (const until = Date.now() + 5_000; await isRunning(first.node.pid ?? 0); await sleep(5)) {
+      assert.ok(Date.now() < until, 'the killed process is gone within 5 s');
+    }
+    const again = await b.start({ nodeId: 'k', version: '7.0', port });
+    assert.equal(again.changed, true, 'a new process was started');
+    assert.notEqual(again.node.pid, first.node.pid);
+    assert.equal(await isRunning(again.node.pid ?? 0), true);
+    assert.deepEqual(await events.next(), { nodeId: 'k', pid: first.node.pid, code: null, signal: null, expected: false, origin: 'adopted' });
+  });
+
   test('a stale pid record whose process is gone is reported down, not adopted', async (t) => {
     const { make, baseDir } = await setup(t);
     const gone = spawnSync('true').pid; // a pid that has exited

@@ -318,6 +318,10 @@ export class DataNodeSupervisor {
     return this.#withLock(spec.nodeId, options.signal, what, async () => {
       this.#checkOpen('start a data node');
       let node = this.#nodes.get(spec.nodeId);
+      // An adopted process is only checked every adoptedPollMs: one killed since the last
+      // check would pass for running, and the start would change nothing (seen end to end:
+      // a node killed right after an agent restart stayed down for the leader's 30 s wait).
+      if (node !== undefined && node.phase === 'running') await this.#checkAdopted(node);
       if (node === undefined || node.phase === 'down') {
         // A node we do not watch may still run from before an agent restart: adopt it
         // rather than start a second one.
