@@ -65,7 +65,7 @@ test-generative: deps
 # "crash: <runs> runs, <converged> converged, <lost> lost writes".
 test-crash: deps engines
 	COXSWAIN_CRASH_RUNS=$(if $(filter file,$(origin RUNS)),4,$(RUNS)) $(if $(SEED),COXSWAIN_CRASH_SEED=$(SEED)) \
-	  node --import tsx --test --test-reporter=spec test/e2e/crash.test.ts
+	  node --import tsx --test --test-reporter=spec --test-force-exit test/e2e/crash.test.ts
 
 # Each operation through Coxswain and as the bare redis-cli sequence of REDIS-NOTES.md,
 # same machine, shape, data and writer, in one run; prints ratios. Under 10 minutes.

@@ -95,6 +95,21 @@ function repairs(jobs: Job[], what: Exclude<Kill, 'leader'>, vm: string, since: 
 
 const describeJobs = (jobs: Job[]): string => jobs.map((j) => `${j.id} ${j.intent}`).join('; ');
 
+/** A run slower than this prints its jobs since the kill (the journal is deleted with the cluster). */
+const SLOW_SECONDS = intFromEnv('COXSWAIN_CRASH_SLOW_SECONDS', 20);
+
+/** The jobs since `since` (ms), one line each: when they ran relative to it, how they ended, failed tries. */
+function traceJobs(jobs: Job[], since: number): string[] {
+  const at = (iso: string | undefined): string => (iso === undefined ? '-' : `+${((Date.parse(iso) - since) / 1000).toFixed(1)} s`);
+  return jobs
+    .filter((j) => Date.parse(j.stages.submitted ?? '') >= since - 1_000)
+    .map((j) => {
+      const failed = j.commands.filter((c) => c.result !== 'ok');
+      const tries = failed.map((c) => `${c.command} try ${c.attempt} ${c.reason ?? c.result} after ${((Date.parse(c.endedAt) - Date.parse(c.startedAt)) / 1000).toFixed(1)} s: ${c.output.slice(0, 160)}`);
+      return `  job ${j.id} ${j.status} ${at(j.stages.submitted)} → ${at(j.stages.finished)}: ${j.intent}${tries.length > 0 ? `\n    ${tries.join('\n    ')}` : ''}`;
+    });
+}
+
 test('kill -9 of data nodes, agents, VMs and the leader at random moments: the cluster converges and no acknowledged write is lost', { timeout: 600_000 + RUNS * 180_000 }, async () => {
   const testStarted = performance.now();
   const random = seededRandom(SEED);
@@ -277,7 +292,9 @@ test('kill -9 of data nodes, agents, VMs and the leader at random moments: the c
           told = `repaired by job ${describeJobs(repaired)}`;
         }
         converged += 1;
-        console.log(`crash ${label}: converged in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${told}, client errors ${r.errors}, lost writes ${r.lost}`);
+        const seconds = (performance.now() - t0) / 1000;
+        console.log(`crash ${label}: converged in ${seconds.toFixed(1)} s, ${told}, client errors ${r.errors}, lost writes ${r.lost}`);
+        if (seconds > SLOW_SECONDS) console.log(`crash ${label}: slow; the jobs since the kill:\n${traceJobs(await cluster.jobs(), killedAt).join('\n')}`);
         assert.equal(r.lost, 0, `${label}: no acknowledged write lost`);
       } finally {
         runsDone = run;
