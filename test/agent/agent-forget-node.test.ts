@@ -132,11 +132,19 @@ for (const version of ['7.0', '8.0'] as const) {
       assert.equal(nothing.outcome?.changed, false);
       assert.equal(nothing.outcome?.message, `Data node p0 does not know node ${unknown}; nothing to forget`);
 
-      // Every primary forgets the ghost (within the 60 s ban of each other).
-      for (const id of PRIMARIES) {
+      // Every primary forgets the ghost (within the 60 s ban of each other). Valkey 8.0,
+      // like Redis 7.2 and later, gossips the ban to the other members, so a
+      // later primary may have forgotten it already by the time it is asked: that answer
+      // is "nothing to forget", changed false. The first one asked must do the work.
+      for (const [k, id] of PRIMARIES.entries()) {
         const res = await forget(id, idOf('ghost'));
-        assert.equal(res.outcome?.changed, true, res.outcome?.message);
-        assert.match(res.outcome?.message ?? '', new RegExp(`^Data node ${id} forgot failed node ${idOf('ghost').slice(0, 8)}… \\(127\\.0\\.0\\.1:${at('ghost').port}\\)$`));
+        const forgot = new RegExp(`^Data node ${id} forgot failed node ${idOf('ghost').slice(0, 8)}… \\(127\\.0\\.0\\.1:${at('ghost').port}\\)$`);
+        if (k === 0 || res.outcome?.changed === true) {
+          assert.equal(res.outcome?.changed, true, res.outcome?.message);
+          assert.match(res.outcome?.message ?? '', forgot);
+        } else {
+          assert.equal(res.outcome?.message, `Data node ${id} does not know node ${idOf('ghost')}; nothing to forget`);
+        }
         assert.equal(res.node?.id, id);
         assert.equal(res.node?.engineParams['failed_members'], undefined, `${id}: no failed member left`);
       }
