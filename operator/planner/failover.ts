@@ -6,10 +6,23 @@
 // Version order (REDIS-NOTES, COMPATIBILITY.md): a replica cannot sync from a primary on
 // a newer version than its own, so a node is promoted only when no other replica of the
 // group (the old primary aside: it restarts next) runs an older version than it.
-import type { ObservedDataNode } from '../model/observed.ts';
+import { REDIS_SLOTS, type ObservedDataNode } from '../model/observed.ts';
 import { compareIds } from './names.ts';
 import type { Layout } from './layout.ts';
 import type { ClusterView, GroupView } from './view.ts';
+
+/**
+ * Why no planned failover may start now, or undefined. A planned failover needs the votes
+ * of a majority of primaries and, in the agent, every member's agreement. While some slot
+ * has no up primary (a primary or its agent is down), neither may come: with two node
+ * groups the cluster cannot even flag the dead primary failed. The failover would then
+ * hold its batch, and the start of that primary queued behind it, for every try (seen
+ * in the crash test: a rolling restart with a killed primary, stuck for minutes).
+ */
+export function failoverWait(view: ClusterView): string | undefined {
+  if (view.assigned === REDIS_SLOTS) return undefined;
+  return `planned failovers wait until every slot is served by an up primary (${REDIS_SLOTS - view.assigned} are not)`;
+}
 
 /** Compares version strings numerically ("7.10" after "7.9"); built once, not per comparison. */
 const versionOrder = new Intl.Collator('en', { numeric: true });

@@ -14,7 +14,7 @@
 // down or out of sync go first.
 import type { ObservedVm } from '../model/observed.ts';
 import type { PlanContext } from './context.ts';
-import { failoverTarget } from './failover.ts';
+import { failoverTarget, failoverWait } from './failover.ts';
 import { compareIds, groupName } from './names.ts';
 import { standIn } from './stand-in.ts';
 
@@ -113,6 +113,11 @@ export function removeExtras(ctx: PlanContext): void {
         const target = failoverTarget(view, layout, gv, { keptOnly: true, upToDate: d.running });
         if (target === undefined) {
           batch.waitOn(`${groupName(g)}'s primary is leaving and waits for a healthy, up-to-date kept replica to take over`, node.id);
+          break;
+        }
+        const held = failoverWait(view);
+        if (held !== undefined) {
+          batch.waitOn(held, groupName(g));
           break;
         }
         batch.add(

@@ -46,6 +46,16 @@ test('only the primary is stale: planned failover to an up-to-date replica first
   assert.deepEqual(lines(p), ['fail over to vm-2', 'fail over to vm-4', 'fail over to vm-6']);
 });
 
+test('only the primaries are stale and one of them is down: no planned failover anywhere until it is started again', () => {
+  const c = clusterAt(d);
+  for (const id of ['vm-2', 'vm-4', 'vm-6']) nodeOf(c, id).runningSince = 6;
+  downNode(c, 'vm-3'); // ng1's primary crashed: its slots have no up primary
+  const p = plan(restart, c);
+  assert.deepEqual(stepsOf(p, 'failover'), []);
+  assert.ok(stepsOf(p, 'startDataNode').some((s) => s.nodeId === 'vm-3'), 'the down primary is started');
+  assert.ok(p.waiting.some((w) => /^planned failovers wait until every slot is served by an up primary \(5461 are not\): ng0 and ng2$/.test(w)), p.waiting.join(' | '));
+});
+
 test('replicationFactor 1 without temporary VMs: a restart would take the only copy offline — blocked', () => {
   const one = exampleDesired({ replicationFactor: 1 });
   const p = plan({ ...one, id: 6, runningSince: 6 }, clusterAt(one));

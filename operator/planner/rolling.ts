@@ -20,7 +20,7 @@
 // replica leaves the old primary older: it restarts next). Its only node (rf 1) simply
 // restarts: the cluster is to stop anyway.
 import type { PlanContext } from './context.ts';
-import { failoverTarget, olderVersion } from './failover.ts';
+import { failoverTarget, failoverWait, olderVersion } from './failover.ts';
 import { groupName, listIds } from './names.ts';
 
 export function rollingRestart(ctx: PlanContext): void {
@@ -53,6 +53,11 @@ export function rollingRestart(ctx: PlanContext): void {
       continue;
     }
     const target = failoverTarget(view, layout, gv);
+    const held = target === undefined ? undefined : failoverWait(view);
+    if (held !== undefined) {
+      batch.waitOn(held, groupName(g));
+      continue;
+    }
     if (target !== undefined) {
       batch.add(
         { kind: 'failover', vmId: target.vmId, nodeId: target.id },
