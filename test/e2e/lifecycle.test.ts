@@ -187,6 +187,13 @@ test('lifecycle through the command line: scale, restart, upgrade, agent restart
     const jobs = await main.jobs();
     const failed = jobs.filter((j) => j.status !== 'succeeded');
     console.log(`e2e journal: ${jobs.length} jobs, ${failed.length} not succeeded${failed.length > 0 ? `: ${failed.map((j) => `${j.id} ${j.status} ${j.intent}`).join('; ')}` : ''}`);
+    // Why (the journal goes with down --purge): each failed try, with how long it took.
+    for (const j of failed) {
+      for (const c of j.commands.filter((x) => x.result !== 'ok')) {
+        const seconds = (Date.parse(c.endedAt) - Date.parse(c.startedAt)) / 1000;
+        console.log(`e2e journal: job ${j.id} ${c.command} try ${c.attempt}: ${c.reason ?? c.result} after ${seconds.toFixed(1)} s: ${c.output.slice(0, 300)}`);
+      }
+    }
     for (const kind of ['createVm', 'deleteVm', 'moveData', 'failover', 'restartAgent', 'createBackup'] as const) {
       assert.ok(
         jobs.some((j) => j.step.kind === kind && j.status === 'succeeded'),
