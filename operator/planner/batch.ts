@@ -23,6 +23,11 @@ export interface AddOptions {
   topology?: boolean;
   /** It must run alone among claimed steps (backup, restore, agent rolling restart). @default false */
   global?: boolean;
+  /**
+   * It joins this node: the topology needs to agree only among the other members (the
+   * node's own view may differ: a half-joined node, see ClusterView.agreesWithout).
+   */
+  joins?: string;
 }
 
 const NOT_AGREED = 'the nodes do not agree on the topology yet';
@@ -46,6 +51,7 @@ export function stepVms(step: Step, vmOfNode?: VmOfNode): string[] {
 export class Batch {
   readonly steps: PlannedStep[] = [];
   readonly #topologyAgrees: boolean;
+  readonly #agreesWithout: ((nodeId: string) => boolean) | undefined;
   readonly #vmOfNode: VmOfNode | undefined;
   readonly #vms = new Set<string>();
   readonly #claims = new Map<number, 'exclusive' | 'shared'>();
@@ -55,8 +61,9 @@ export class Batch {
   readonly #blocked: string[] = [];
   #estimate = 0;
 
-  constructor(topologyAgrees: boolean, vmOfNode?: VmOfNode) {
+  constructor(topologyAgrees: boolean, vmOfNode?: VmOfNode, agreesWithout?: (nodeId: string) => boolean) {
     this.#topologyAgrees = topologyAgrees;
+    this.#agreesWithout = agreesWithout;
     this.#vmOfNode = vmOfNode;
   }
 
@@ -92,7 +99,8 @@ export class Batch {
     const groups = opts.groups ?? [];
     const claim = opts.claim ?? 'none';
     const global = opts.global ?? false;
-    if (opts.topology === true && !this.#topologyAgrees) {
+    const agrees = this.#topologyAgrees || (opts.joins !== undefined && this.#agreesWithout?.(opts.joins) === true);
+    if (opts.topology === true && !agrees) {
       this.wait(NOT_AGREED);
       return false;
     }

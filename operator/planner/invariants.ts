@@ -61,7 +61,11 @@ export function checkStepSafety(desired: Desired, observed: ObservedCluster, bat
 
   // Topology changes need agreement.
   if (!view.topologyAgrees) {
-    for (const step of batch) if (TOPOLOGY.has(step.kind)) say(step, 'the members do not agree on the topology yet');
+    for (const step of batch) {
+      // A join of the only member that disagrees (a half-joined node) is what ends it.
+      if (step.kind === 'joinReplica' && view.agreesWithout(step.nodeId)) continue;
+      if (TOPOLOGY.has(step.kind)) say(step, 'the members do not agree on the topology yet');
+    }
   }
 
   const stopping = new Set(batch.flatMap((s) => (s.kind === 'stopDataNode' ? [s.nodeId] : [])));

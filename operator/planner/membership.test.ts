@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exampleDesired } from '../../test/arbitraries/desired-state.ts';
+import { checkStepSafety } from './invariants.ts';
 import { plan } from './plan.ts';
 import { clusterAt, lines, nodeOf } from './testing/test-cluster.ts';
 
@@ -24,6 +25,25 @@ test('an empty second primary in a group becomes a replica of the one that serve
   const c = clusterAt(d);
   Object.assign(nodeOf(c, 'vm-6'), { role: 'primary', primaryId: undefined, inSync: false });
   assert.deepEqual(lines(plan(d, c)), ['make vm-6 a replica of vm-5']);
+});
+
+test('a half-joined node (only its own view differs: it lists the members, they do not list it) is joined all the same', () => {
+  // Seen in the crash test: killed while joining, started again with its nodes.conf.
+  // Waiting for agreement first waited for ever: only the join makes the members meet it.
+  const c = clusterAt(d);
+  Object.assign(nodeOf(c, 'vm-6'), { role: 'primary', primaryId: undefined, inSync: false, topologyDigest: 'its-own-view' });
+  const p = plan(d, c);
+  assert.deepEqual(lines(p), ['make vm-6 a replica of vm-5']);
+  assert.deepEqual(checkStepSafety(d, c, p.next.map((s) => s.step)), [], 'the invariants allow it');
+});
+
+test('when another member disagrees too, the join waits for agreement', () => {
+  const c = clusterAt(d);
+  Object.assign(nodeOf(c, 'vm-6'), { role: 'primary', primaryId: undefined, inSync: false, topologyDigest: 'its-own-view' });
+  nodeOf(c, 'vm-2').topologyDigest = 'another-view';
+  const p = plan(d, c);
+  assert.deepEqual(p.next, []);
+  assert.ok(p.waiting.includes('the nodes do not agree on the topology yet'), p.waiting.join(' | '));
 });
 
 test('a second primary that serves slots in the same group: its slots move to the group\'s primary first', () => {

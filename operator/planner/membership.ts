@@ -27,7 +27,7 @@ export function joinMembers(ctx: PlanContext): void {
         batch.add(
           { kind: 'joinReplica', vmId: vm.id, nodeId: node.id, primaryId: p.id },
           `${node.id} runs but has not joined: making it a replica of ${groupName(g)}'s primary ${p.id}`,
-          { groups: [g], claim: 'shared', topology: true },
+          { groups: [g], claim: 'shared', topology: true, joins: node.id },
         );
       } else if (node.role === 'replica' && p !== undefined) {
         if (node.primaryId === undefined) {
@@ -37,7 +37,7 @@ export function joinMembers(ctx: PlanContext): void {
           batch.add(
             { kind: 'joinReplica', vmId: vm.id, nodeId: node.id, primaryId: p.id },
             `${node.id} replicates ${node.primaryId}, not ${groupName(g)}'s primary ${p.id}: re-pointing it`,
-            { groups: [g], claim: 'shared', topology: true },
+            { groups: [g], claim: 'shared', topology: true, joins: node.id },
           );
         }
       } else if (node.role === 'primary' && p !== undefined && node !== p && slotCount(node) === 0 && wanted) {
@@ -45,7 +45,7 @@ export function joinMembers(ctx: PlanContext): void {
         batch.add(
           { kind: 'joinReplica', vmId: vm.id, nodeId: node.id, primaryId: p.id },
           `${node.id} is an empty primary beside ${groupName(g)}'s primary ${p.id}: making it a replica of ${p.id}`,
-          { groups: [g], claim: 'shared', topology: true },
+          { groups: [g], claim: 'shared', topology: true, joins: node.id },
         );
       }
     }

@@ -60,7 +60,11 @@ const CONCERNS: readonly ((ctx: PlanContext) => void)[] = [
 export function plan(desired: Desired, observed: ObservedCluster): Plan {
   const view = new ClusterView(desired, observed);
   const layout = computeLayout(view, desired.running);
-  const batch = new Batch(view.topologyAgrees, (nodeId) => view.nodeById.get(nodeId)?.vmId);
+  const batch = new Batch(
+    view.topologyAgrees,
+    (nodeId) => view.nodeById.get(nodeId)?.vmId,
+    (nodeId) => view.agreesWithout(nodeId),
+  );
   const ctx: PlanContext = {
     desired,
     view,

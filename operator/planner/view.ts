@@ -190,6 +190,20 @@ export class ClusterView {
     return [...set].sort((a, b) => a - b);
   }
 
+  /**
+   * Every member but `nodeId` reports the same topology: the only disagreement is that
+   * node's own view. A half-joined node looks like this: it lists the members, but its
+   * handshake with them never completed (killed while joining, started again with its
+   * nodes.conf), so they do not list it and ignore its pings, and nothing changes until a
+   * join meets them again. Waiting for agreement before that join would wait for ever.
+   */
+  agreesWithout(nodeId: string): boolean {
+    if (this.topologyAgrees) return true;
+    const digests = new Set<string>();
+    for (const m of this.members) if (m.id !== nodeId) digests.add(m.topologyDigest);
+    return digests.size === 1 && !digests.has('');
+  }
+
   /** The VM runs and its agent answers. */
   alive(vm: ObservedVm): boolean {
     return vm.state === 'running' && vm.agentUp;

@@ -27,7 +27,7 @@ import { isRetryable, toServiceError } from '../../../proto/status.ts';
 import type { RedisOpError } from './errors.ts';
 import { command, formatAddr, withNode } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
-import { SLOT_COUNT, findNode, primariesOf, replicasOf } from './topology.ts';
+import { SLOT_COUNT, findNode, parseClusterNodes, primariesOf, replicasOf } from './topology.ts';
 import type { Topology, TopologyNode } from './topology.ts';
 
 // ---------------------------------------------------------------------------------
@@ -599,6 +599,34 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     assertComplete(after.topology, 3, 1);
     for (const id of ids) assert.equal(findNode(after.topology, id), undefined, 'a removed node is not met back in');
     await assertCheckOk(primaries[0]?.addr ?? { host: '127.0.0.1', port: 0 });
+  });
+
+  test('addReplica of a half-joined node (it lists the members, they do not list it) joins it all the same', async () => {
+    // Seen in the crash test: a node killed while joining came back with its nodes.conf
+    // listing the members, whose handshake with it never completed. The members ignore
+    // its pings, so nothing changes by itself; the join's agreement wait has the members
+    // meet it (pushNews). Made here with FORGET.
+    const { ops, primaries } = await formShards('redis-server', 3, 0);
+    const [fresh] = await start('redis-server', 1);
+    const [p0] = primaries;
+    assert.ok(fresh && p0);
+    const joined = await ops.addEmptyPrimary(fresh.addr);
+    const id = joined.nodeId;
+    await Promise.all(primaries.map((s) => withNode(s.addr, (c) => command(c, 'CLUSTER', 'FORGET', id))));
+    const listed = async (addr: NodeAddress): Promise<boolean> =>
+      parseClusterNodes(String(await withNode(addr, (c) => command<string>(c, 'CLUSTER', 'NODES')))).some((r) => r.id === id);
+    assert.deepEqual(await Promise.all(primaries.map((s) => listed(s.addr))), [false, false, false], 'the members forgot it');
+    const itsView = parseClusterNodes(String(await withNode(fresh.addr, (c) => command<string>(c, 'CLUSTER', 'NODES'))));
+    assert.equal(itsView.filter((r) => !r.myself && !r.flags.includes('handshake')).length, 3, 'it still lists the three members');
+
+    const p0Id = await withNode(p0.addr, (c) => command<string>(c, 'CLUSTER', 'MYID'));
+    const t0 = Date.now();
+    const r = await new RedisClusterOps({ seeds: primaries.map((s) => s.addr), agreementTimeoutMs: 15_000, logger: LOGGER }).addReplica(fresh.addr, p0Id);
+    timed('addReplica of a half-joined node', Date.now() - t0);
+    assert.equal(r.changed, true);
+    assert.equal(findNode(r.topology, id)?.role, 'replica');
+    assert.equal(findNode(r.topology, id)?.primaryId, p0Id);
+    assert.deepEqual(await Promise.all(primaries.map((s) => listed(s.addr))), [true, true, true], 'every member lists it again');
   });
 
   test('addReplica to a primary that is down fails at once (UNREACHABLE), not after waiting for a sync', async () => {
