@@ -53,17 +53,17 @@ export function rollingRestart(ctx: PlanContext): void {
       continue;
     }
     const target = failoverTarget(view, layout, gv);
-    const held = target === undefined ? undefined : failoverWait(view);
-    if (held !== undefined) {
-      batch.waitOn(held, groupName(g));
-      continue;
-    }
     if (target !== undefined) {
-      batch.add(
-        { kind: 'failover', vmId: target.vmId, nodeId: target.id },
-        `${groupName(g)}'s primary ${p.id} needs a restart (${view.staleness(p).restart.join('; ')}): failing over to ${target.id} first`,
-        { groups: [g], claim: 'exclusive', topology: true },
-      );
+      const held = failoverWait(view);
+      if (held !== undefined) {
+        batch.waitOn(held, groupName(g));
+      } else {
+        batch.add(
+          { kind: 'failover', vmId: target.vmId, nodeId: target.id },
+          `${groupName(g)}'s primary ${p.id} needs a restart (${view.staleness(p).restart.join('; ')}): failing over to ${target.id} first`,
+          { groups: [g], claim: 'exclusive', topology: true },
+        );
+      }
       continue;
     }
     const leavingStale = gv.vms

@@ -31,7 +31,7 @@ import { EXAMPLE_FILE, killSeen, pidsIn, processesUnder } from '../support/cli-c
 import type { SeenProcess } from '../support/cli-cluster.ts';
 import { ClusterWriter } from '../support/writer.ts';
 import type { ClusterAddress } from '../support/writer.ts';
-import { checkCluster, e2eDir, intFromEnv, keepLogs, newCluster, seededRandom } from './kit.ts';
+import { checkCluster, e2eDir, failedTries, intFromEnv, keepLogs, newCluster, seededRandom } from './kit.ts';
 import type { Shape } from './kit.ts';
 
 const RUNS = intFromEnv('COXSWAIN_CRASH_RUNS', 4);
@@ -104,8 +104,7 @@ function traceJobs(jobs: Job[], since: number): string[] {
   return jobs
     .filter((j) => Date.parse(j.stages.submitted ?? '') >= since - 1_000)
     .map((j) => {
-      const failed = j.commands.filter((c) => c.result !== 'ok');
-      const tries = failed.map((c) => `${c.command} try ${c.attempt} ${c.reason ?? c.result} after ${((Date.parse(c.endedAt) - Date.parse(c.startedAt)) / 1000).toFixed(1)} s: ${c.output.slice(0, 160)}`);
+      const tries = failedTries(j, 160);
       return `  job ${j.id} ${j.status} ${at(j.stages.submitted)} → ${at(j.stages.finished)}: ${j.intent}${tries.length > 0 ? `\n    ${tries.join('\n    ')}` : ''}`;
     });
 }

@@ -19,6 +19,7 @@ import { clusterFacts } from '../bench/cluster-check.ts';
 import { freePortRun } from '../bench/port-range.ts';
 import { AGENT_PORT_BASE_ENV, CliCluster, DATA_PORT_BASE_ENV } from '../support/cli-cluster.ts';
 import type { ClusterAddress } from '../support/writer.ts';
+import type { Job } from '../../operator/ports/journal.ts';
 
 /** The cluster is not as the step asked; the message says what differs. */
 export class E2eCheckError extends Error {
@@ -193,4 +194,18 @@ export async function keepLogs(cluster: CliCluster, name: string): Promise<strin
     for (const node of await readdir(nodes).catch(() => [] as string[])) await copy(path.join(nodes, node, 'redis.log'), path.join(vm, `${node}-redis.log`));
   }
   return out;
+}
+
+/**
+ * A job's failed tries, one line each: the command, the try, the reason, how long it took
+ * and the start of its output. The e2e tests print them because down --purge deletes the
+ * journal.
+ */
+export function failedTries(job: Job, outputChars: number): string[] {
+  return job.commands
+    .filter((c) => c.result !== 'ok')
+    .map((c) => {
+      const seconds = (Date.parse(c.endedAt) - Date.parse(c.startedAt)) / 1000;
+      return `${c.command} try ${c.attempt}: ${c.reason ?? c.result} after ${seconds.toFixed(1)} s: ${c.output.slice(0, outputChars)}`;
+    });
 }

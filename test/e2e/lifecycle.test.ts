@@ -26,7 +26,7 @@ import { EXAMPLE_FILE, killSeen, processesUnder } from '../support/cli-cluster.t
 import type { CliCluster, SeenProcess } from '../support/cli-cluster.ts';
 import { CLIENT_SETTINGS, ClusterWriter } from '../support/writer.ts';
 import type { ClusterAddress, WriterCounts } from '../support/writer.ts';
-import { checkCluster, e2eDir, keepLogs, newCluster } from './kit.ts';
+import { checkCluster, e2eDir, failedTries, keepLogs, newCluster } from './kit.ts';
 import type { Shape } from './kit.ts';
 
 const KEYS = 100_000;
@@ -188,12 +188,7 @@ test('lifecycle through the command line: scale, restart, upgrade, agent restart
     const failed = jobs.filter((j) => j.status !== 'succeeded');
     console.log(`e2e journal: ${jobs.length} jobs, ${failed.length} not succeeded${failed.length > 0 ? `: ${failed.map((j) => `${j.id} ${j.status} ${j.intent}`).join('; ')}` : ''}`);
     // Why (the journal goes with down --purge): each failed try, with how long it took.
-    for (const j of failed) {
-      for (const c of j.commands.filter((x) => x.result !== 'ok')) {
-        const seconds = (Date.parse(c.endedAt) - Date.parse(c.startedAt)) / 1000;
-        console.log(`e2e journal: job ${j.id} ${c.command} try ${c.attempt}: ${c.reason ?? c.result} after ${seconds.toFixed(1)} s: ${c.output.slice(0, 300)}`);
-      }
-    }
+    for (const j of failed) for (const line of failedTries(j, 300)) console.log(`e2e journal: job ${j.id} ${line}`);
     for (const kind of ['createVm', 'deleteVm', 'moveData', 'failover', 'restartAgent', 'createBackup'] as const) {
       assert.ok(
         jobs.some((j) => j.step.kind === kind && j.status === 'succeeded'),
