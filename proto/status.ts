@@ -72,6 +72,14 @@ export class TerminalError extends AgentCallError {
 
 // ---- transient -----------------------------------------------------------------
 
+/**
+ * The reason of an UNAVAILABLE call that never reached the agent: no connection could be
+ * made (connection refused: the agent does not run). Nothing ran, and trying again does
+ * not help until the agent is started again, which is a step of its own.
+ */
+export const AGENT_UNREACHABLE = 'AGENT_UNREACHABLE';
+
+
 /** The agent (or the network to it) cannot serve now. */
 export class UnavailableError extends TransientError {
   constructor(message: string, options?: AgentErrorOptions) {

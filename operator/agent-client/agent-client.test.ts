@@ -7,6 +7,7 @@ import type { AgentClientOptions } from './agent-client.ts';
 import { JOB, TEST_SECRET, startTestAgent } from '../../agent/test-harness.ts';
 import type { TestAgent } from '../../agent/test-harness.ts';
 import {
+  AGENT_UNREACHABLE,
   DeadlineExceededError,
   InvalidArgumentError,
   NotFoundError,
@@ -73,6 +74,23 @@ test('a transient failure is retried with the same idempotency key, and the step
     assert.equal(logs.filter((l) => l.includes('Retrying StartDataNode')).length, 2);
     assert.equal(logs.join('').includes(TEST_SECRET), false);
   }));
+
+test('an agent that does not run (nothing listens on its port): UNAVAILABLE with reason AGENT_UNREACHABLE, after the retries', async () => {
+  const agent = await startTestAgent({ watchIntervalMs: 5000 });
+  const endpoint = agent.endpoint;
+  await agent.close();
+  const client = new AgentClient({ endpoint, secret: TEST_SECRET, epoch: () => 1, retryDelaysMs: [10, 20], maxAttempts: 3 });
+  try {
+    await assert.rejects(client.startDataNode(start()), (err: unknown) => {
+      assert.ok(err instanceof UnavailableError, String(err));
+      assert.equal(err.reason, AGENT_UNREACHABLE);
+      assert.match(err.message, /the agent does not answer: No connection established/);
+      return true;
+    });
+  } finally {
+    client.close();
+  }
+});
 
 test('a retry after a deadline reuses the key; the step runs once', () =>
   withClient(

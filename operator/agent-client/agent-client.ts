@@ -11,7 +11,7 @@ import { loadAgentProto } from '../../proto/load.ts';
 import { AUTHORIZATION_METADATA, EPOCH_METADATA, IDEMPOTENCY_KEY_METADATA, bearer } from '../../proto/metadata.ts';
 import { isMutating } from '../../proto/methods.ts';
 import type { DecodedResponseOf, RequestOf, UnaryMethod } from '../../proto/methods.ts';
-import { fromServiceError } from '../../proto/status.ts';
+import { AGENT_UNREACHABLE, UnavailableError, fromServiceError } from '../../proto/status.ts';
 import type { AgentState__Output } from '../../proto/generated/coxswain/agent/v1/AgentState.ts';
 import type { StateUpdate__Output } from '../../proto/generated/coxswain/agent/v1/StateUpdate.ts';
 import type { WatchStateRequest } from '../../proto/generated/coxswain/agent/v1/WatchStateRequest.ts';
@@ -264,7 +264,7 @@ export class AgentClient {
         { deadline: Date.now() + deadlineMs },
         (err, value) => {
           signal?.removeEventListener('abort', onAbort);
-          if (err !== null) reject(fromServiceError(err));
+          if (err !== null) reject(unreachable(err) ?? fromServiceError(err));
           else if (value === undefined) reject(fromServiceError({ code: grpc.status.INTERNAL, details: `${method} returned no response` }));
           else resolve(value);
         },
@@ -273,4 +273,14 @@ export class AgentClient {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/**
+ * The typed error of a call that never reached the agent: grpc-js fails a call with
+ * UNAVAILABLE "No connection established" when it could not connect (connection refused:
+ * nothing listens on the agent's port). Such a call ran nothing on the agent.
+ */
+function unreachable(err: grpc.ServiceError): UnavailableError | undefined {
+  if (err.code !== grpc.status.UNAVAILABLE || !/No connection established/.test(err.details)) return undefined;
+  return new UnavailableError(`the agent does not answer: ${err.details}`, { reason: AGENT_UNREACHABLE });
 }

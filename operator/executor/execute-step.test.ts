@@ -7,7 +7,7 @@ import { observe } from '../observe/observe.ts';
 import { CONFIG_LABEL, RUNNING_SINCE_LABEL } from '../observe/labels.ts';
 import { FakeCluster } from '../reconciler/testing/fake-cluster.ts';
 import { VirtualClock } from '../reconciler/virtual-clock.ts';
-import { DeadlineExceededError, FailedPreconditionError, StaleLeaderError, UnavailableError } from '../../proto/status.ts';
+import { AGENT_UNREACHABLE, DeadlineExceededError, FailedPreconditionError, StaleLeaderError, UnavailableError } from '../../proto/status.ts';
 import { executeBatch, executeStep, resolveExecutorOptions, retryDelay, ExecutorOptionsError, type ExecuteContext } from './execute-step.ts';
 import { MemoryJournal } from './journal-memory.ts';
 
@@ -175,6 +175,20 @@ test('a terminal error fails the job at once: no retry', async () => {
   assert.equal(j.commands[0]?.result, 'terminal-error');
   assert.equal(j.commands[0]?.reason, 'FAILED_PRECONDITION');
   assert.equal(j.error, 'StopDataNode on vm-1: node holds slots (FAILED_PRECONDITION)');
+});
+
+test('an agent that cannot be reached ends the job after one call: the next plan starts it again', async () => {
+  const { c, observed } = await cluster();
+  c.fail('StopDataNode', () => new UnavailableError('the agent does not answer: No connection established', { reason: AGENT_UNREACHABLE }), 100);
+  const ctx = context(c, observed);
+  const j = await executeStep(planned({ kind: 'stopDataNode', vmId: 'vm-1', nodeId: 'vm-1' }), ctx);
+  assert.equal(j.status, 'failed');
+  assert.equal(c.callsOf('StopDataNode').length, 1, 'one call, no retries within the job');
+  assert.deepEqual(
+    j.commands.map((x) => [x.result, x.reason]),
+    [['transient-error', AGENT_UNREACHABLE]],
+  );
+  assert.equal(j.stages.finished, j.stages.executed, 'no wait for a retry delay');
 });
 
 test('a step the observation cannot resolve fails before any call', async () => {

@@ -15,7 +15,7 @@ import type { Job, JobCommand, JobStage, Journal } from '../ports/journal.ts';
 import type { VmProvider } from '../ports/vm-provider.ts';
 import type { ObservedCluster } from '../model/observed.ts';
 import { describeStep, type PlannedStep, type StepKind } from '../model/step.ts';
-import { asAgentCallError, type AgentCallError } from '../../proto/status.ts';
+import { AGENT_UNREACHABLE, asAgentCallError, type AgentCallError } from '../../proto/status.ts';
 import { DEFAULT_DEADLINES_MS, commandsFor, commandsRunTogether, type Command } from './commands.ts';
 
 export interface ExecutorOptions {
@@ -221,7 +221,10 @@ async function runCommand(
     job.commands.push(entry);
     await record();
     if (failure === undefined) return 'ok';
-    if (failure.kind === 'terminal' || attempt >= options.maxAttempts) return failure;
+    // An agent that cannot be reached (its client already tried for seconds) does not
+    // run: the job ends, so that the next plan can start it again, rather than holding its
+    // batch — and that repair — for the whole retry budget (about 30 s, seen in the crash test).
+    if (failure.kind === 'terminal' || failure.reason === AGENT_UNREACHABLE || attempt >= options.maxAttempts) return failure;
     const delayMs = retryDelay(options.retryDelaysMs, attempt);
     log.warn(
       { reason: failure.reason, attempt, delayMs },

@@ -300,6 +300,35 @@ test('drift at rest: AT_DESIRED_STATE becomes WORKING, then AT again', async () 
   await h.stop();
 });
 
+test('a node killed as its step ended: the leader plans its repair at once, not after the settle time limit', async () => {
+  const c = new FakeCluster();
+  const serve = c.serve.bind(c);
+  let killed = false;
+  // vm-2's data node dies the moment its join succeeds: the join's effect (an up replica)
+  // cannot become visible until a new plan starts the node again.
+  c.serve = (async (method, vmId, request, options, effect) => {
+    const out = await serve(method, vmId, request, options, effect);
+    const node = c.vms.get('vm-2')?.nodes.get('vm-2');
+    if (method === 'JoinNode' && vmId === 'vm-2' && !killed && node !== undefined) {
+      killed = true;
+      node.up = false;
+    }
+    return out;
+  }) as FakeCluster['serve'];
+  const h = await harness({ settleTimeoutMs: 30_000 }, { c });
+  await h.offer({ id: 1 });
+  await h.until(at(1), 'reached desired state 1');
+  assert.ok(killed, 'the join ran and its node was killed');
+  const jobs = await h.r.jobs();
+  const join = jobs.find((j) => j.intent === 'make vm-2 a replica of vm-1');
+  const restart = jobs.filter((j) => j.intent.startsWith('start data node vm-2')).at(-1);
+  assert.ok(join !== undefined && restart !== undefined && restart.id > join.id, jobs.map((j) => j.intent).join('; '));
+  const gapMs = Date.parse(restart.stages.submitted ?? '') - Date.parse(join.stages.finished ?? '');
+  assert.ok(gapMs < 5_000, `the start of vm-2 was submitted ${gapMs} ms after the join finished (the settle limit is 30 s)`);
+  assert.ok(h.logs.some((l) => /became visible: the data node vm-2 of vm-2 went down$/.test(l.msg)));
+  await h.stop();
+});
+
 test('a restarted leader marks the jobs its predecessor left running abandoned and carries on', async () => {
   const first = await harness();
   await first.offer({ id: 1 });

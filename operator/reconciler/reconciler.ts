@@ -43,6 +43,7 @@ import type { ClusterStatus, ReconciliationState, StatusError } from '../model/s
 import type { Job } from '../ports/journal.ts';
 import type { LeaderApi, OfferResult } from '../ports/leader-api.ts';
 import { stepEffectVisible } from '../executor/effect-visible.ts';
+import { wentDown } from './went-down.ts';
 import { commitJob, executeBatch, retryDelay } from '../executor/execute-step.ts';
 import { factsAfterObservation, factsAfterStep } from '../executor/leader-facts.ts';
 import { backupRefsOf, observe, type BackupRef } from '../observe/observe.ts';
@@ -377,14 +378,18 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
     }
     // A failed step is planned again only after the retry delay its failures have earned.
     const retryAt = this.#o.clock.now() + (mostFailures > 0 ? retryDelay(this.#o.retryDelaysMs, mostFailures) : 0);
-    if (succeeded > 0) await this.#settle(signal, entry, jobs);
+    if (succeeded > 0) await this.#settle(signal, entry, jobs, observed);
     const rest = retryAt - this.#o.clock.now();
     if (rest > 0) await this.#pause(rest, signal);
     return undefined;
   }
 
-  /** Re-observes until every succeeded job of the batch is committed or settleTimeoutMs passes. */
-  async #settle(signal: AbortSignal, entry: HistoryEntry, jobs: readonly Job[]): Promise<void> {
+  /**
+   * Re-observes until every succeeded job of the batch is committed, something went down
+   * that the batch did not take down (went-down.ts: only a new plan repairs it), or
+   * settleTimeoutMs passes. `before` is the observation the batch was planned against.
+   */
+  async #settle(signal: AbortSignal, entry: HistoryEntry, jobs: readonly Job[], before: ObservedCluster): Promise<void> {
     const ids = jobs.filter((j) => j.status === 'succeeded').map((j) => j.id);
     const deadline = this.#o.clock.now() + this.#o.settleTimeoutMs;
     const generation = this.#generation;
@@ -400,6 +405,15 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
       }
       const open = ids.filter((id) => this.#uncommitted.has(id));
       if (open.length === 0) {
+        this.#fresh = observed;
+        return;
+      }
+      const down = wentDown(before, observed, jobs.map((j) => j.step));
+      if (down !== undefined) {
+        this.#log.info(
+          { jobs: open },
+          `Planning again before the effect of job${open.length === 1 ? '' : 's'} ${open.join(', ')} became visible: ${down} went down`,
+        );
         this.#fresh = observed;
         return;
       }

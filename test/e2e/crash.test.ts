@@ -123,6 +123,8 @@ test('kill -9 of data nodes, agents, VMs and the leader at random moments: the c
   let converged = 0;
   let lost = 0;
   let runsDone = 0;
+  /** When the last kill -9 was sent (ms since the epoch): the failure message traces the jobs since. */
+  let lastKillAt = Date.now();
 
   /** Stops the writer of the last stretch and reads back its acknowledged writes; returns how many were lost. */
   const verifyWriter = async (): Promise<{ lost: number; errors: number; acknowledged: number }> => {
@@ -180,6 +182,7 @@ test('kill -9 of data nodes, agents, VMs and the leader at random moments: the c
       const vms = (await vmProcesses(cluster.stateDir)).filter((v) => v.node !== undefined);
       const victim = pick(vms);
       const killedAt = Date.now();
+      lastKillAt = killedAt;
       t0 = performance.now();
       process.kill(victim.node?.pid ?? 0, 'SIGKILL');
       let repaired: Job[] = [];
@@ -213,6 +216,7 @@ test('kill -9 of data nodes, agents, VMs and the leader at random moments: the c
       const id = await cluster.edit({ nodeGroups: shape.nodeGroups + 1 });
       shape = { ...shape, nodeGroups: shape.nodeGroups + 1 };
       await sleep(delayMs);
+      lastKillAt = Date.now();
       const leader = await killLeader();
       const r = await convergeAndCheck('the leader killed mid-plan', id);
       assert.equal(await leaderEpoch(), epoch + 1, 'the new leader runs with the next epoch');
@@ -256,6 +260,7 @@ test('kill -9 of data nodes, agents, VMs and the leader at random moments: the c
       shape = next;
       await sleep(delayMs);
       const killedAt = Date.now();
+      lastKillAt = killedAt;
       let target = 'the leader';
       let vm = '';
       if (kill === 'leader') {
@@ -312,6 +317,12 @@ test('kill -9 of data nodes, agents, VMs and the leader at random moments: the c
     const tail = await cluster.leaderLogTail(25);
     if (tail.length > 0) console.log(`crash: the last lines of ${cluster.stateDir}/leader.log:\n${tail.join('\n')}`);
     console.log(`crash: the leader's and agents' logs and the journal are kept in ${await keepLogs(cluster, 'crash')}`);
+    // A CI log may show only its last lines: the failure's message ends with what the
+    // leader said last and the jobs since the last kill, where a person looks first.
+    const digest = await cluster.leaderLogDigest(15).catch(() => []);
+    const recent = await cluster.jobs().then((jobs) => traceJobs(jobs, lastKillAt).slice(-20), () => []);
+    const more = `\n--- the jobs since the last kill ---\n${recent.join('\n')}\n--- the leader's last messages ---\n${digest.join('\n')}`;
+    if (err instanceof Error) err.stack = `${err.stack ?? err.message}${more}`; // the reporter prints the stack
     throw err;
   } finally {
     clearInterval(tracker);

@@ -14,6 +14,7 @@ import type { AgentCallOptions, AgentPort } from '../../operator/ports/agent-por
 import { canonicalJson } from '../../desired-state/history.ts';
 import { isMutating, type DecodedResponseOf, type RequestOf, type UnaryMethod } from '../../proto/methods.ts';
 import {
+  AGENT_UNREACHABLE,
   AgentCallError,
   CancelledError,
   DeadlineExceededError,
@@ -179,7 +180,7 @@ export class WorldAgent implements AgentPort {
     const vm = world.vm(this.#vmId);
     if (vm === undefined || !vm.agentUp) {
       await clock.sleep(2 * NET_MS, signal);
-      throw new UnavailableError(`${method} on ${this.endpoint}: connection refused (the agent does not run)`);
+      throw new UnavailableError(`${method} on ${this.endpoint}: connection refused (the agent does not run)`, { reason: AGENT_UNREACHABLE });
     }
     world.agentFence(vm, this.#caller, method, mutating);
     const incarnation = vm.agentIncarnation;

@@ -233,6 +233,30 @@ export class CliCluster {
   }
 
   /**
+   * The leader log's last `count` messages, one short line each ("HH:MM:SS.mmm level msg"),
+   * a run of the same message folded into one line with its count: what a person reads
+   * first when a test fails, short enough for the tail of a CI log.
+   */
+  async leaderLogDigest(count: number): Promise<string[]> {
+    const out: { text: string; times: number }[] = [];
+    for (const line of await this.leaderLogTail(2_000)) {
+      let text = line;
+      try {
+        const e = JSON.parse(line) as { time?: number; level?: number; msg?: string };
+        const level = e.level === undefined ? '?' : e.level >= 50 ? 'ERROR' : e.level >= 40 ? 'WARN' : e.level >= 30 ? 'info' : 'debug';
+        const at = typeof e.time === 'number' ? new Date(e.time).toISOString().slice(11, 23) : '';
+        text = `${at} ${level} ${e.msg ?? ''}`;
+      } catch {
+        // not JSON: kept as it is
+      }
+      const last = out.at(-1);
+      if (last !== undefined && last.text.slice(13) === text.slice(13)) last.times += 1;
+      else out.push({ text, times: 1 });
+    }
+    return out.slice(-count).map((e) => (e.times > 1 ? `${e.text} (×${e.times}, the last at that time)` : e.text));
+  }
+
+  /**
    * `down --purge`, then SIGKILL by pid for any process of the cluster seen so far that
    * still runs (and, when `down` failed, is told to `warn`). Returns the processes that
    * had to be killed by pid: none when `down --purge` did its job.

@@ -22,6 +22,7 @@
 // - the slot map is refreshed every 2 s besides, so new primaries (scale-out) are used
 //   soon even for slots the client has not been redirected for yet.
 import { Cluster } from 'ioredis';
+import './ioredis-asking.ts';
 import type { ClusterOptions } from 'ioredis';
 
 export interface ClusterAddress {
