@@ -31,7 +31,7 @@ import { EXAMPLE_FILE, killSeen, pidsIn, processesUnder } from '../support/cli-c
 import type { SeenProcess } from '../support/cli-cluster.ts';
 import { ClusterWriter } from '../support/writer.ts';
 import type { ClusterAddress } from '../support/writer.ts';
-import { checkCluster, e2eDir, failedTries, intFromEnv, keepLogs, newCluster, seededRandom } from './kit.ts';
+import { checkCluster, clusterViews, e2eDir, failedTries, intFromEnv, keepLogs, newCluster, seededRandom } from './kit.ts';
 import type { Shape } from './kit.ts';
 
 const RUNS = intFromEnv('COXSWAIN_CRASH_RUNS', 4);
@@ -321,7 +321,11 @@ test('kill -9 of data nodes, agents, VMs and the leader at random moments: the c
     // leader said last and the jobs since the last kill, where a person looks first.
     const digest = await cluster.leaderLogDigest(15).catch(() => []);
     const recent = await cluster.jobs().then((jobs) => traceJobs(jobs, lastKillAt).slice(-20), () => []);
-    const more = `\n--- the jobs since the last kill ---\n${recent.join('\n')}\n--- the leader's last messages ---\n${digest.join('\n')}`;
+    const nodes = await cluster.status().then((st) => st.nodeGroups.flatMap((g) => g.nodes).filter((n) => n.up), () => []);
+    const views = await clusterViews(nodes).catch(() => []);
+    const more =
+      `\n--- the jobs since the last kill ---\n${recent.join('\n')}\n--- each up node's CLUSTER NODES ---\n${views.join('\n')}` +
+      `\n--- the leader's last messages ---\n${digest.join('\n')}`;
     if (err instanceof Error) err.stack = `${err.stack ?? err.message}${more}`; // the reporter prints the stack
     throw err;
   } finally {

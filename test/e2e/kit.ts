@@ -55,6 +55,42 @@ export function redisCliCheck(node: ClusterAddress, timeoutMs = 30_000): Promise
   });
 }
 
+/**
+ * Each data node's own view of the cluster, one line per node: "vm-1 a1b2c3d4: a1b2c3d4
+ * master 0-5460 | e5f6a7b8 slave of a1b2c3d4 fail? | …" (the first 8 hex digits of each id,
+ * flags beside myself/master/slave/handshake/connected state) — where a person sees at
+ * once which member disagrees and about what, short enough for the tail of a CI log.
+ */
+export async function clusterViews(nodes: readonly { id: string; host: string; port: number }[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of nodes) {
+    const text = await new Promise<string>((resolve) => {
+      execFile('redis-cli', ['-h', n.host, '-p', String(n.port), 'CLUSTER', 'NODES'], { timeout: 5_000 }, (err, stdout, stderr) =>
+        resolve(err === null ? stdout : `(${(stderr || err.message).trim().split('\n')[0] ?? ''})`),
+      );
+    });
+    if (text.startsWith('(')) {
+      out.push(`${n.id}: ${text}`);
+      continue;
+    }
+    let self = '?';
+    const entries = text
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [id = '', , flagText = '', primary = '-', , , , , ...slots] = line.split(' ');
+        const flags = flagText.split(',');
+        if (flags.includes('myself')) self = id.slice(0, 8);
+        const role = flags.includes('master') ? 'master' : flags.includes('slave') ? `slave of ${primary.slice(0, 8)}` : flagText;
+        const extra = flags.filter((f) => !['myself', 'master', 'slave', 'noflags'].includes(f));
+        return `${id.slice(0, 8)} ${role}${slots.length > 0 ? ` ${slots.join(',')}` : ''}${extra.length > 0 ? ` ${extra.join(',')}` : ''}`;
+      })
+      .sort();
+    out.push(`${n.id} ${self}: ${entries.join(' | ')}`);
+  }
+  return out;
+}
+
 export interface Shape {
   nodeGroups: number;
   replicationFactor: number;
