@@ -41,7 +41,9 @@ test('what the batch takes down on purpose does not count', () => {
     { kind: 'restartAgent', vmId: 'vm-4', agentRunningSince: 2 },
     { kind: 'deleteVm', vmId: 'vm-5' },
     { kind: 'removeNode', vmId: 'vm-6', nodeId: 'vm-6' },
+    { kind: 'restoreBackup', vmId: 'vm-3', backupId: 'b1', sink: { type: 'local', path: '/b' }, nodeIds: ['vm-3'] },
   ];
+  downNode(after, 'vm-3');
   assert.equal(wentDown(clusterAt(d), after, steps), undefined);
   // … but the same stop does not excuse another node.
   downNode(after, 'vm-1');

@@ -5,7 +5,7 @@
 // waited its full time limit (30 s) for such effects — seen in the crash test. So the
 // settle ends as soon as an agent or a data node that was up when the batch was planned
 // is down and no step of the batch took it down on purpose (a stop, a restart, a removal,
-// a deletion): drift, for the planner to repair.
+// a deletion, a restore): drift, for the planner to repair.
 import type { ObservedCluster } from '../model/observed.ts';
 import type { Step } from '../model/step.ts';
 
@@ -21,6 +21,7 @@ export function wentDown(before: ObservedCluster, after: ObservedCluster, steps:
     if (s.kind === 'stopDataNode' || s.kind === 'startDataNode' || s.kind === 'removeNode' || s.kind === 'configureDataNode') {
       nodesTouched.add(s.nodeId);
     }
+    if (s.kind === 'restoreBackup') for (const id of s.nodeIds) nodesTouched.add(id); // restarted with the backup's data
   }
   const now = new Map(after.vms.map((vm) => [vm.id, vm]));
   for (const was of before.vms) {
