@@ -408,7 +408,12 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
         this.#fresh = observed;
         return;
       }
-      const down = wentDown(before, observed, jobs.map((j) => j.step));
+      const down = wentDown(
+        before,
+        observed,
+        jobs.map((j) => j.step),
+        jobs.filter((j) => j.status === 'succeeded').map((j) => j.step),
+      );
       if (down !== undefined) {
         this.#log.info(
           { jobs: open },

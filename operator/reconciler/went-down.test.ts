@@ -50,6 +50,23 @@ test('what the batch takes down on purpose does not count', () => {
   assert.equal(wentDown(clusterAt(d), after, steps), 'the data node vm-1 of vm-1');
 });
 
+test('a node a succeeded start brought up, or an agent a succeeded restart brought up, that is down again', () => {
+  const before = clusterAt(d);
+  downNode(before, 'vm-2');
+  Object.assign(vmOf(before, 'vm-4'), { agentUp: false, dataNodes: [] });
+  const start: Step = { kind: 'startDataNode', vmId: 'vm-2', nodeId: 'vm-2', nodeGroup: 0, version: '7.0', config: {}, runningSince: 1 };
+  const restart: Step = { kind: 'restartAgent', vmId: 'vm-4', agentRunningSince: 2 };
+  const after = structuredClone(before);
+  // The jobs failed: nothing was brought up, nothing went down.
+  assert.equal(wentDown(before, after, [start, restart], []), undefined);
+  // They succeeded, and the agent of vm-4 answers again: the node of vm-2 went down after its start.
+  Object.assign(vmOf(after, 'vm-4'), { agentUp: true, dataNodes: clusterAt(d).vms.find((v) => v.id === 'vm-4')?.dataNodes ?? [] });
+  assert.equal(wentDown(before, after, [start, restart], [start, restart]), 'the data node vm-2 of vm-2');
+  // The agent of vm-4 is down again after its restart.
+  Object.assign(vmOf(after, 'vm-4'), { agentUp: false, dataNodes: [] });
+  assert.equal(wentDown(before, after, [start, restart], [start, restart]), 'the agent of vm-4');
+});
+
 test('what was already down when the batch was planned does not count', () => {
   const before = clusterAt(d);
   downNode(before, 'vm-3');

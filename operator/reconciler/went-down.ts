@@ -3,17 +3,21 @@
 // step of their own: a move's target killed as the move ended is not "an up primary
 // serving the slots" until it is started again, and only a new plan starts it. Settling
 // waited its full time limit (30 s) for such effects — seen in the crash test. So the
-// settle ends as soon as an agent or a data node that was up when the batch was planned
-// is down and no step of the batch took it down on purpose (a stop, a restart, a removal,
-// a deletion, a restore): drift, for the planner to repair.
+// settle ends as soon as an agent or a data node is down that should be up:
+// - it was up when the batch was planned and no step of the batch took it down on
+//   purpose (a stop, a restart, a removal, a deletion, a restore), or
+// - a job of the batch that succeeded brought it up (a start of the node, a restart of
+//   the agent, a new VM) — killed right after, as the crash test does;
+// that is drift, for the planner to repair.
 import type { ObservedCluster } from '../model/observed.ts';
 import type { Step } from '../model/step.ts';
 
 /**
- * The first agent or data node that was up in `before` and is down in `after` while no
- * step of `steps` takes it down, described for a log line; undefined when none.
+ * The first agent or data node that should be up in `after` and is not (see the file
+ * comment), described for a log line; undefined when none. `steps` are the batch's steps,
+ * `succeeded` the steps of its jobs that succeeded.
  */
-export function wentDown(before: ObservedCluster, after: ObservedCluster, steps: readonly Step[]): string | undefined {
+export function wentDown(before: ObservedCluster, after: ObservedCluster, steps: readonly Step[], succeeded: readonly Step[] = []): string | undefined {
   const vmsTouched = new Set<string>();
   const nodesTouched = new Set<string>();
   for (const s of steps) {
@@ -23,16 +27,27 @@ export function wentDown(before: ObservedCluster, after: ObservedCluster, steps:
     }
     if (s.kind === 'restoreBackup') for (const id of s.nodeIds) nodesTouched.add(id); // restarted with the backup's data
   }
+  const agentsUp = new Set<string>();
+  const nodesUp = new Set<string>();
+  for (const vm of before.vms) {
+    if (!vm.agentUp) continue;
+    if (!vmsTouched.has(vm.id)) agentsUp.add(vm.id);
+    if (vmsTouched.has(vm.id)) continue;
+    for (const n of vm.dataNodes) if (n.up && !nodesTouched.has(n.id)) nodesUp.add(n.id);
+  }
+  for (const s of succeeded) {
+    if (s.kind === 'restartAgent') agentsUp.add(s.vmId);
+    if (s.kind === 'createVm') agentsUp.add(s.vm.id);
+    if (s.kind === 'startDataNode') nodesUp.add(s.nodeId);
+  }
   const now = new Map(after.vms.map((vm) => [vm.id, vm]));
-  for (const was of before.vms) {
-    if (!was.agentUp || vmsTouched.has(was.id)) continue;
-    const vm = now.get(was.id);
-    if (vm === undefined || vm.state !== 'running' || !vm.agentUp) return `the agent of ${was.id}`;
-    for (const n of was.dataNodes) {
-      if (!n.up || nodesTouched.has(n.id)) continue;
-      const still = vm.dataNodes.find((d) => d.id === n.id);
-      if (still !== undefined && !still.up) return `the data node ${n.id} of ${was.id}`;
-    }
+  for (const id of [...agentsUp].sort()) {
+    const vm = now.get(id);
+    if (vm === undefined || vm.state !== 'running' || !vm.agentUp) return `the agent of ${id}`;
+  }
+  for (const vm of after.vms) {
+    if (!vm.agentUp) continue;
+    for (const n of vm.dataNodes) if (!n.up && nodesUp.has(n.id)) return `the data node ${n.id} of ${vm.id}`;
   }
   return undefined;
 }
