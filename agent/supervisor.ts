@@ -222,6 +222,10 @@ type Verdict =
 
 const DEFAULTS = { adoptedPollMs: 1000, startTimeoutMs: 60_000, stopGraceMs: 20_000 };
 const KILL_WAIT_MS = 5000;
+/** A running node that a start finds silent for this many probes in a row … */
+const UNANSWERED_PROBES = 3;
+/** … of this long each is stopped and started again (see start()). */
+const PROBE_MS = 1000;
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -337,11 +341,41 @@ export class DataNodeSupervisor {
           if (verdict.ok) node = this.#adopt(record, spec.dataDir, verdict.probe);
         }
       }
+      if (node !== undefined && node.phase === 'running') {
+        const silence = await this.#unanswering(node);
+        if (silence !== undefined) {
+          // Running is not enough: a start promises a node that answers. A process that
+          // runs but does not answer (hung or stopped; seen: a Valkey 8.0 node after a
+          // failover) is stopped — SIGKILL after the grace period — and started again.
+          this.#log.warn(
+            { nodeId: spec.nodeId, pid: node.record.pid, why: silence },
+            `Data node ${spec.nodeId} runs (pid ${node.record.pid ?? '?'}) but does not answer (${silence}): stopping it to start it again`,
+          );
+          await this.#stopRunning(node, options.signal === undefined ? {} : { signal: options.signal });
+        }
+      }
       if (node !== undefined && (node.phase === 'running' || node.phase === 'stopping')) {
         return this.#alreadyRunning(node, spec, configSha256, labels);
       }
       return this.#spawnAndWait(spec, labels, configSha256, options);
     });
+  }
+
+  /**
+   * Why a running node counts as not answering — no reply to UNANSWERED_PROBES probes in
+   * a row, each given PROBE_MS — or undefined when it answered one (loading its data set
+   * is an answer).
+   */
+  async #unanswering(node: Node): Promise<string | undefined> {
+    let last = '';
+    for (let i = 0; i < UNANSWERED_PROBES; i++) {
+      const probe = await this.#adapter.probe(this.#adapter.endpoint(node.record), { timeoutMs: PROBE_MS });
+      if (probe.up) return undefined;
+      last = probe.detail ?? 'no reply';
+      if (node.origin === 'adopted') await this.#checkAdopted(node);
+      if (node.phase !== 'running') return undefined; // it exited meanwhile: the start starts it
+    }
+    return `${UNANSWERED_PROBES} probes of ${PROBE_MS} ms each: ${last}`;
   }
 
   #alreadyRunning(node: Node, spec: DataNodeSpec, configSha256: string, labels: Record<string, string>): StartResult {

@@ -185,3 +185,39 @@ test('labels and configuration: reported without the internal label, replaced by
       client.disconnect();
     }
   }));
+
+test('a node that runs but does not answer (SIGSTOP): GetState still answers in time and reports it down; a start kills it and starts it again', { timeout: 60_000 }, () =>
+  withBackend(async (open) => {
+    const backend = await open();
+    const port = await freePort();
+    const request = { job: JOB, nodeId: 'ng0-r0', port, version: '7.0', nodeGroup: 0, engineParams: {}, labels: {} };
+    const started = await backend.startDataNode(request, ctx('StartDataNode'));
+    const pid = started.node?.pid ?? 0;
+    assert.ok(pid > 0);
+    process.kill(pid, 'SIGSTOP'); // accepts connections, answers nothing
+    try {
+      const t0 = performance.now();
+      const state = await backend.getState({}, ctx('GetState', AbortSignal.timeout(2_000)));
+      const ms = performance.now() - t0;
+      assert.ok(ms < 1_900, `GetState answered within the leader's 2 s deadline (took ${ms.toFixed(0)} ms)`);
+      assert.equal(state.dataNodes?.[0]?.up, false, 'the silent node is reported down');
+
+      const again = await backend.startDataNode(request, ctx('StartDataNode'));
+      assert.equal(again.outcome?.changed, true, 'the start did the work');
+      assert.equal(again.node?.up, true);
+      assert.notEqual(again.node?.pid, pid, 'a new process');
+      let gone = false;
+      try {
+        process.kill(pid, 0);
+      } catch {
+        gone = true;
+      }
+      assert.ok(gone, `the silent process ${pid} was killed`);
+    } finally {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }));

@@ -238,40 +238,60 @@ export class RedisBackend implements AgentBackend {
     });
   }
 
+  /**
+   * What the node says of itself and the cluster, or undefined when it does not answer
+   * within PROBE_TIMEOUT_MS in all: a process that accepts connections but never replies
+   * (hung, or stopped) kept ioredis's connect waiting without any timeout of its own, and
+   * GetState as a whole then missed the leader's deadline — the leader took the whole
+   * agent for down (seen end to end: a Valkey 8.0 node that stopped answering after a
+   * failover). Now that node alone is reported down, and a start repairs it.
+   */
   async #facts(n: DataNodeStatus, signal: AbortSignal): Promise<ClusterFacts | undefined> {
     if (!n.up) return undefined;
+    const bounded = AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]);
+    // The race: after an abort ioredis closes the connection gracefully, which to a silent
+    // server took 2 s more (measured); the probe's verdict does not wait for that.
+    const givenUp = new Promise<never>((_, reject) => {
+      if (bounded.aborted) reject(bounded.reason as Error);
+      bounded.addEventListener('abort', () => reject(bounded.reason as Error), { once: true });
+    });
     try {
-      return await withNode(
-        this.#addr(n),
-        async (c) => {
-          // One round trip: the three commands are written back to back.
-          const [nodesText, infoText, replText] = await Promise.all([
-            command<string>(c, 'CLUSTER', 'NODES'),
-            command<string>(c, 'CLUSTER', 'INFO'),
-            command<string>(c, 'INFO', 'replication'),
-          ]);
-          const nodes = parseClusterNodes(String(nodesText));
-          const info = parseClusterInfo(String(infoText));
-          const repl = parseInfo(String(replText));
-          const self = nodes.find((r) => r.myself);
-          return {
-            self,
-            known: nodes.filter((r) => !r.flags.includes('handshake')).length,
-            state: info.state,
-            digest: topologyDigest(nodes),
-            failed: failedMembers(nodes),
-            openSlots: (self?.migrating.length ?? 0) + (self?.importing.length ?? 0),
-            linkStatus: repl['master_link_status'],
-            syncing: repl['master_sync_in_progress'] === '1',
-          };
-        },
-        { signal, op: 'observe', connectTimeoutMs: PROBE_TIMEOUT_MS, commandTimeoutMs: PROBE_TIMEOUT_MS },
-      );
+      return await Promise.race([givenUp, this.#probe(n, bounded)]);
     } catch (err) {
       signal.throwIfAborted();
       this.#log?.debug({ nodeId: n.nodeId, error: (err as Error).message }, 'Data node did not answer its probe');
       return undefined;
     }
+  }
+
+  /** One round trip to the node: CLUSTER NODES, CLUSTER INFO and INFO replication. */
+  #probe(n: DataNodeStatus, signal: AbortSignal): Promise<ClusterFacts> {
+    return withNode(
+      this.#addr(n),
+      async (c) => {
+        // One round trip: the three commands are written back to back.
+        const [nodesText, infoText, replText] = await Promise.all([
+          command<string>(c, 'CLUSTER', 'NODES'),
+          command<string>(c, 'CLUSTER', 'INFO'),
+          command<string>(c, 'INFO', 'replication'),
+        ]);
+        const nodes = parseClusterNodes(String(nodesText));
+        const info = parseClusterInfo(String(infoText));
+        const repl = parseInfo(String(replText));
+        const self = nodes.find((r) => r.myself);
+        return {
+          self,
+          known: nodes.filter((r) => !r.flags.includes('handshake')).length,
+          state: info.state,
+          digest: topologyDigest(nodes),
+          failed: failedMembers(nodes),
+          openSlots: (self?.migrating.length ?? 0) + (self?.importing.length ?? 0),
+          linkStatus: repl['master_link_status'],
+          syncing: repl['master_sync_in_progress'] === '1',
+        };
+      },
+      { signal, op: 'observe', connectTimeoutMs: PROBE_TIMEOUT_MS, commandTimeoutMs: PROBE_TIMEOUT_MS },
+    );
   }
 
   async #dataNode(n: DataNodeStatus, signal: AbortSignal): Promise<DataNode> {
