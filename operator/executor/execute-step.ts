@@ -88,6 +88,11 @@ export interface ExecuteContext {
   onSucceeded?: (job: Job) => Promise<void>;
 }
 
+/** The reason a batch's signal carries when the leader stops it to repair something first (the reconciler's watch). */
+export class BatchStoppedError extends Error {
+  override name = 'BatchStoppedError';
+}
+
 const silent = pino({ level: 'silent' });
 
 /** Read through a call, so the compiler does not keep a narrowing from before an await. */
@@ -130,8 +135,10 @@ export async function executeStep(planned: PlannedStep, ctx: ExecuteContext): Pr
     return job;
   };
   const abandoned = (): Promise<Job> => {
-    log.warn('Abandoned the job: the leader stopped before it finished');
-    return end('abandoned', 'the leader stopped before the job finished; its step is planned again from what is observed');
+    // A batch stopped for a repair (BatchStoppedError) says why; otherwise the leader stopped.
+    const why = signal?.reason instanceof BatchStoppedError ? signal.reason.message : 'the leader stopped before the job finished';
+    log.warn(`Abandoned the job: ${why}`);
+    return end('abandoned', `${why}; its step is planned again from what is observed`);
   };
 
   if (aborted(signal)) return abandoned();

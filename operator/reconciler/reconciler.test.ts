@@ -329,6 +329,37 @@ test('a node killed as its step ended: the leader plans its repair at once, not 
   await h.stop();
 });
 
+test('a node killed while a batch waits: the batch is stopped and the repair planned at once, not after the waiting step gives up', async () => {
+  const c = new FakeCluster();
+  const serve = c.serve.bind(c);
+  let hung = false;
+  // vm-2's join never answers (as a join waiting for the members to agree with a node
+  // that was just killed); meanwhile the primary vm-1 dies.
+  c.serve = (async (method, vmId, request, options, effect) => {
+    if (method === 'JoinNode' && vmId === 'vm-2' && !hung) {
+      hung = true;
+      const node = c.vms.get('vm-1')?.nodes.get('vm-1');
+      if (node !== undefined) node.up = false;
+      return new Promise(() => undefined);
+    }
+    return serve(method, vmId, request, options, effect);
+  }) as FakeCluster['serve'];
+  const h = await harness({ settleTimeoutMs: 30_000 }, { c });
+  await h.offer({ id: 1 });
+  await h.until(() => hung, 'the join of vm-2 started');
+  const startedAt = h.clock.now();
+  await h.until(at(1), 'reached desired state 1 after the repair');
+  const jobs = await h.r.jobs();
+  const join = jobs.find((j) => j.intent === 'make vm-2 a replica of vm-1');
+  assert.equal(join?.status, 'abandoned', jobs.map((j) => `${j.intent}: ${j.status}`).join('; '));
+  assert.match(join?.error ?? '', /the data node vm-1 of vm-1 went down while the batch ran; the leader stopped the batch to repair it first/);
+  const restart = jobs.filter((j) => j.intent.startsWith('start data node vm-1')).at(-1);
+  const ms = Date.parse(restart?.stages.submitted ?? '') - startedAt;
+  assert.ok(ms < 5_000, `the start of vm-1 was submitted ${ms} ms after the kill (a join's deadline is 60 s)`);
+  assert.ok(h.logs.some((l) => /^Stopped the batch: the data node vm-1 of vm-1 went down while it ran/.test(l.msg)));
+  await h.stop();
+});
+
 test('a restarted leader marks the jobs its predecessor left running abandoned and carries on', async () => {
   const first = await harness();
   await first.offer({ id: 1 });

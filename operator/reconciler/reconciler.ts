@@ -44,7 +44,7 @@ import type { Job } from '../ports/journal.ts';
 import type { LeaderApi, OfferResult } from '../ports/leader-api.ts';
 import { stepEffectVisible } from '../executor/effect-visible.ts';
 import { wentDown } from './went-down.ts';
-import { commitJob, executeBatch, retryDelay } from '../executor/execute-step.ts';
+import { BatchStoppedError, commitJob, executeBatch, retryDelay } from '../executor/execute-step.ts';
 import { factsAfterObservation, factsAfterStep } from '../executor/leader-facts.ts';
 import { backupRefsOf, observe, type BackupRef } from '../observe/observe.ts';
 import { resolveReconcilerOptions, type ReconcilerOptions, type ResolvedReconcilerOptions } from './options.ts';
@@ -91,6 +91,8 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
   #observed: ObservedCluster | undefined;
   #plan: Plan | undefined;
   #facts: LeaderFacts | undefined;
+  /** Updates of the facts, one after the other (#updateFacts). */
+  #factsQueue: Promise<unknown> = Promise.resolve();
   #running = false;
   #initialised = false;
   /** Jobs that succeeded in this reconcile (since WORKING began). */
@@ -320,6 +322,16 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
     this.#current = intents;
     this.#log.info({ desiredId: entry.id, steps: intents }, `Started a batch of ${intents.length} step${intents.length === 1 ? '' : 's'} towards desired state ${entry.id}`);
     let jobs: Job[];
+    // While the batch runs, the cluster is observed on (status stays current) and the batch
+    // is stopped when something it did not take down went down (went-down.ts): a step
+    // waiting on a killed node — a join waiting for the members to agree — would hold the
+    // batch, and that node's restart, for its whole retry budget (5 × 60 s; seen in the
+    // crash test). Its jobs end abandoned, and the next plan repairs first.
+    const batch = new AbortController();
+    setMaxListeners(0, batch.signal); // each job and call of the batch listens on it: by design, not a leak
+    const onAbort = (): void => batch.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const watching = this.#watchBatch(plan, observed, entry, signal, batch);
     try {
       jobs = await executeBatch(plan.next, {
         provider: this.#o.provider,
@@ -329,14 +341,18 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
         desiredId: entry.id,
         epoch: this.#o.epoch,
         source: `reconcile desired state ${entry.id}`,
-        signal,
+        signal: batch.signal,
         logger: this.#log,
         options: this.#o.executor,
         onSucceeded: (job) => this.#recordFacts(job),
       });
     } finally {
       this.#current = [];
+      signal.removeEventListener('abort', onAbort);
+      if (!batch.signal.aborted) batch.abort(new BatchStoppedError('the batch ended')); // ends the watch
+      await watching;
     }
+    signal.throwIfAborted();
     let exhausted: { job: Job; calls: number; jobs: number } | undefined;
     let fenced: Job | undefined;
     let mostFailures = 0;
@@ -382,6 +398,35 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
     const rest = retryAt - this.#o.clock.now();
     if (rest > 0) await this.#pause(rest, signal);
     return undefined;
+  }
+
+  /**
+   * Observes every observeIntervalMs while a batch runs; stops the batch (aborts `batch`
+   * with a BatchStoppedError) when an agent or data node went down that the batch did not
+   * take down. Ends when the batch's signal aborts.
+   */
+  async #watchBatch(plan: Plan, before: ObservedCluster, entry: HistoryEntry, signal: AbortSignal, batch: AbortController): Promise<void> {
+    const steps = plan.next.map((p) => p.step);
+    while (!batch.signal.aborted) {
+      try {
+        await this.#o.clock.sleep(this.#o.observeIntervalMs, batch.signal);
+      } catch {
+        return;
+      }
+      let observed: ObservedCluster;
+      try {
+        observed = await this.#observe(batch.signal, entry.desired);
+      } catch {
+        if (batch.signal.aborted || signal.aborted) return;
+        continue;
+      }
+      const down = wentDown(before, observed, steps);
+      if (down !== undefined && !batch.signal.aborted) {
+        this.#log.warn({ desiredId: entry.id }, `Stopped the batch: ${down} went down while it ran; planning its repair first`);
+        batch.abort(new BatchStoppedError(`${down} went down while the batch ran; the leader stopped the batch to repair it first`));
+        return;
+      }
+    }
   }
 
   /**
@@ -447,11 +492,10 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
       creatingVmIds: new Set(this.#creating.keys()),
     });
     for (const vm of observed.vms) if (vm.agentUp) this.#creating.delete(vm.id);
-    const next = factsAfterObservation(facts, observed, desired?.restoreFromBackup);
-    if (next !== facts) {
-      await this.#saveFacts(next, 'Recorded that the cluster is formed: every slot is served');
-      observed.facts = { ...next };
-    }
+    // The facts as they are now: a job of the running batch may have recorded one while
+    // this observation ran (the batch watch observes alongside it).
+    const next = await this.#updateFacts((now) => factsAfterObservation(now, observed, desired?.restoreFromBackup), 'Recorded that the cluster is formed: every slot is served');
+    if (next !== facts) observed.facts = { ...next };
     await this.#commitVisible(observed);
     this.#observed = observed;
     return observed;
@@ -472,9 +516,23 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
   }
 
   async #recordFacts(job: Job): Promise<void> {
-    const facts = await this.#loadFacts();
-    const next = factsAfterStep(facts, job.step);
-    if (next !== facts) await this.#saveFacts(next, `Recorded that the cluster was restored from backup ${next.restoredFrom ?? ''}`);
+    await this.#updateFacts((now) => factsAfterStep(now, job.step), (next) => `Recorded that the cluster was restored from backup ${next.restoredFrom ?? ''}`);
+  }
+
+  /**
+   * Changes the facts one update at a time (an observation and a job's record can run at
+   * once): `change` gets the facts as they are, and a changed result is saved. Returns
+   * the facts after the update.
+   */
+  #updateFacts(change: (now: LeaderFacts) => LeaderFacts, message: string | ((next: LeaderFacts) => string)): Promise<LeaderFacts> {
+    const run = this.#factsQueue.then(async () => {
+      const now = await this.#loadFacts();
+      const next = change(now);
+      if (next !== now) await this.#saveFacts(next, typeof message === 'string' ? message : message(next));
+      return next;
+    });
+    this.#factsQueue = run.catch(() => undefined);
+    return run;
   }
 
   async #saveFacts(facts: LeaderFacts, message: string): Promise<void> {
