@@ -87,7 +87,9 @@ function repairs(jobs: Job[], what: Exclude<Kill, 'leader'>, vm: string, since: 
   const deleted = mine.filter((j) => j.step.kind === 'deleteVm');
   if (deleted.length > 0) return deleted; // the plan removed that VM anyway
   const node = mine.filter((j) => j.step.kind === 'startDataNode' || j.step.kind === 'removeNode');
-  const agent = mine.filter((j) => j.step.kind === 'restartAgent');
+  // A VM still being created when its agent was killed: the creation, finishing after the
+  // kill with an agent that answers, is the repair (seen: an agent killed 1.7 s into replicas 2 → 3).
+  const agent = mine.filter((j) => j.step.kind === 'restartAgent' || (j.step.kind === 'createVm' && j.status === 'succeeded'));
   if (what === 'data node') return node;
   if (what === 'agent') return agent;
   return agent.length > 0 && node.length > 0 ? [...agent, ...node] : [];
