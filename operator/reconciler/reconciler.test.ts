@@ -121,6 +121,12 @@ async function harness(options: Partial<ReconcilerOptions> = {}, shared?: Partia
   return self;
 }
 
+/** Puts `hook` in front of every agent call of the fake: it sees the method and VM and may answer itself; `next()` lets the fake answer. */
+function hookServe(c: FakeCluster, hook: (method: string, vmId: string, next: () => Promise<unknown>) => Promise<unknown>): void {
+  const serve = c.serve.bind(c);
+  c.serve = ((method, vmId, request, options, effect) => hook(method, vmId, () => serve(method, vmId, request, options, effect))) as FakeCluster['serve'];
+}
+
 const at = (id: number) => (s: ClusterStatus) => s.state === 'AT_DESIRED_STATE' && s.acceptedId === id;
 
 test('reaches the desired state: jobs journaled, committed, progress counted, status shows the cluster', async () => {
@@ -302,19 +308,18 @@ test('drift at rest: AT_DESIRED_STATE becomes WORKING, then AT again', async () 
 
 test('a node killed as its step ended: the leader plans its repair at once, not after the settle time limit', async () => {
   const c = new FakeCluster();
-  const serve = c.serve.bind(c);
   let killed = false;
   // vm-2's data node dies the moment its join succeeds: the join's effect (an up replica)
   // cannot become visible until a new plan starts the node again.
-  c.serve = (async (method, vmId, request, options, effect) => {
-    const out = await serve(method, vmId, request, options, effect);
+  hookServe(c, async (method, vmId, next) => {
+    const out = await next();
     const node = c.vms.get('vm-2')?.nodes.get('vm-2');
     if (method === 'JoinNode' && vmId === 'vm-2' && !killed && node !== undefined) {
       killed = true;
       node.up = false;
     }
     return out;
-  }) as FakeCluster['serve'];
+  });
   const h = await harness({ settleTimeoutMs: 30_000 }, { c });
   await h.offer({ id: 1 });
   await h.until(at(1), 'reached desired state 1');
@@ -331,19 +336,18 @@ test('a node killed as its step ended: the leader plans its repair at once, not 
 
 test('a node killed while a batch waits: the batch is stopped and the repair planned at once, not after the waiting step gives up', async () => {
   const c = new FakeCluster();
-  const serve = c.serve.bind(c);
   let hung = false;
   // vm-2's join never answers (as a join waiting for the members to agree with a node
   // that was just killed); meanwhile the primary vm-1 dies.
-  c.serve = (async (method, vmId, request, options, effect) => {
+  hookServe(c, (method, vmId, next) => {
     if (method === 'JoinNode' && vmId === 'vm-2' && !hung) {
       hung = true;
       const node = c.vms.get('vm-1')?.nodes.get('vm-1');
       if (node !== undefined) node.up = false;
       return new Promise(() => undefined);
     }
-    return serve(method, vmId, request, options, effect);
-  }) as FakeCluster['serve'];
+    return next();
+  });
   const h = await harness({ settleTimeoutMs: 30_000 }, { c });
   await h.offer({ id: 1 });
   await h.until(() => hung, 'the join of vm-2 started');
