@@ -90,7 +90,7 @@ test('without a leader: down stops the agents with the provider, under the lock 
   }
 });
 
-test('without a leader, --purge deletes the state but keeps the backups the history named', async () => {
+test('without a leader, --purge deletes the state\'s own files and keeps the backups the history named and anything else', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'coxswain-down-purge-'));
   const layout = stateLayout(dir);
   try {
@@ -109,8 +109,9 @@ test('without a leader, --purge deletes the state but keeps the backups the hist
     assert.equal(await makeDownCommand({ connect: noLeader, provider: () => Promise.resolve(provider) }).run(['--purge', '--state-dir', dir], io), 0);
     assert.deepEqual(provider.shutdowns, [{ dataNodes: true, purge: true }]);
     assert.deepEqual(readdirSync(dir), ['keep']);
-    assert.deepEqual(readdirSync(path.join(dir, 'keep')), ['backups']);
-    assert.match(io.stdout, /kept in .*: keep \(backups are kept on purpose\)/);
+    // Only the state's own entries go: a file that is not one of them stays, backup or not.
+    assert.deepEqual(readdirSync(path.join(dir, 'keep')).sort(), ['backups', 'other.txt']);
+    assert.match(io.stdout, /kept in .*: keep \(backups, and whatever is not the cluster.s state, are kept on purpose\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -124,4 +125,20 @@ test('nothing to stop: a state directory that does not exist', async () => {
   assert.match(io.stdout, /Nothing to stop: there is no cluster in /);
   assert.deepEqual(provider.shutdowns, []);
   assert.equal(existsSync(dir), false);
+});
+
+test('a directory that is not a state directory: refused with the reason, nothing stopped, nothing deleted, no lock left', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'coxswain-down-notstate-'));
+  try {
+    writeFileSync(path.join(dir, 'crash.jsonc'), '{}');
+    mkdirSync(path.join(dir, 'src'));
+    const provider = new FakeProvider();
+    const io = memoryOutput();
+    assert.equal(await makeDownCommand({ connect: noLeader, provider: () => Promise.resolve(provider) }).run(['--purge', '--state-dir', dir], io), 1);
+    assert.match(io.stderr, /coxswain down: .* is not a Coxswain state directory: it has none of history\/, journal\/, vms\/, leader\/ or secret\. Nothing was stopped or deleted\./);
+    assert.deepEqual(provider.shutdowns, []);
+    assert.deepEqual(readdirSync(dir).sort(), ['crash.jsonc', 'src'], 'the directory is untouched');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

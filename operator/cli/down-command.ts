@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { isRunning } from '../../agent/process-inspect.ts';
 import path from 'node:path';
 import { NoLeaderError, connectLeader, findLeader, type ConnectLeader } from '../leader/admin-client.ts';
-import { shutdownWithoutLeader, type ProviderFactory } from '../leader/offline-down.ts';
+import { NotAStateDirError, shutdownWithoutLeader, type ProviderFactory } from '../leader/offline-down.ts';
 import { EXIT_FAILED, EXIT_OK, type Command } from './command.ts';
 import { resolveStateDir, stateDirOption } from './state-dir.ts';
 import { parseCommandLine } from './usage.ts';
@@ -77,7 +77,14 @@ Exit status: 0 stopped (or nothing to stop), 1 failed, 2 usage.`,
         }
         io.out(`Stopped the leader of ${stateDir} and every agent and data node.`);
       } else {
-        const result = await shutdownWithoutLeader({ stateDir, purge, provider: deps.provider });
+        let result;
+        try {
+          result = await shutdownWithoutLeader({ stateDir, purge, provider: deps.provider });
+        } catch (err) {
+          if (!(err instanceof NotAStateDirError)) throw err;
+          io.err(`coxswain down: ${err.message}`);
+          return EXIT_FAILED;
+        }
         if (result.kind === 'nothing') {
           io.out(`Nothing to stop: there is no cluster in ${stateDir}.`);
           return EXIT_OK;
@@ -94,7 +101,7 @@ Exit status: 0 stopped (or nothing to stop), 1 failed, 2 usage.`,
 async function purgeSummary(stateDir: string): Promise<string> {
   const left = await readdir(stateDir).catch(() => undefined);
   if (left === undefined || left.length === 0) return `Deleted the data and the cluster state (${stateDir} is gone).`;
-  return `Deleted the data and the cluster state; kept in ${stateDir}: ${left.sort().join(', ')} (backups are kept on purpose).`;
+  return `Deleted the data and the cluster state; kept in ${stateDir}: ${left.sort().join(', ')} (backups, and whatever is not the cluster's state, are kept on purpose).`;
 }
 
 /** The local provider, loaded only for a down without a leader. */

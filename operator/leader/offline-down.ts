@@ -43,9 +43,26 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+/**
+ * A directory that holds files but none of a state directory's own (history/, journal/,
+ * vms/, leader/, secret): a mistaken --state-dir. Without this check `down --purge` took
+ * the lock in it and deleted everything in it (seen: pointed at the parent of a test's
+ * state directory, it deleted the parent).
+ */
+export class NotAStateDirError extends Error {
+  override name = 'NotAStateDirError';
+}
+
 export async function shutdownWithoutLeader(options: OfflineDownOptions): Promise<OfflineDownResult> {
   const layout = stateLayout(options.stateDir);
   if (!(await exists(layout.stateDir)) || (await readdir(layout.stateDir)).length === 0) return { kind: 'nothing' };
+  const own = [layout.historyDir, layout.journalDir, layout.vmsDir, layout.leaderDir, layout.secretFile];
+  if (!(await Promise.all(own.map(exists))).some(Boolean)) {
+    throw new NotAStateDirError(
+      `${layout.stateDir} is not a Coxswain state directory: it has none of history/, journal/, vms/, leader/ or secret. ` +
+        'Nothing was stopped or deleted. Pass the --state-dir that coxswain up used (default: $COXSWAIN_STATE_DIR or .coxswain).',
+    );
+  }
   const hasVms = await exists(layout.vmsDir);
   const lock = await acquireLeaderLock(layout.pidFile, { stateDir: layout.stateDir });
   const logger = (options.logger ?? createLeaderLogger(layout.logFile)).child({ command: 'down' });

@@ -26,14 +26,22 @@ export interface PurgeResult {
 }
 
 /**
- * Removes everything in the state directory except `keep` (backup sinks and the
- * directories that lead to them, and files the caller removes last, like the lock).
+ * Removes the state directory's own entries (state-layout.ts: history/, journal/, vms/,
+ * leader/, secret, leader.json, leader.log, leader.pid) except `keep` (backup sinks and
+ * the directories that lead to them, and files the caller removes last, like the lock).
+ * Nothing else in the directory is touched: a state directory given by mistake as a
+ * directory that holds other files (--state-dir . in a project) keeps those files.
  */
 export async function purgeStateDir(layout: StateLayout, keep: { backupDirs: string[]; files: string[] }): Promise<PurgeResult> {
   const root = layout.stateDir;
   const keptBackups = keep.backupDirs.filter((d) => isInside(d, root));
   const protectedPaths = [...keptBackups, ...keep.files.map((f) => path.resolve(f))];
-  await removeExcept(root, protectedPaths);
+  const own = [layout.historyDir, layout.journalDir, layout.vmsDir, layout.leaderDir, layout.secretFile, layout.adminFile, layout.logFile, layout.pidFile];
+  for (const entry of own) {
+    if (protectedPaths.includes(entry)) continue;
+    if (protectedPaths.some((p) => isInside(p, entry))) await removeExcept(entry, protectedPaths);
+    else await rm(entry, { recursive: true, force: true });
+  }
   return { keptBackups };
 }
 
