@@ -30,9 +30,8 @@ export function wentDown(before: ObservedCluster, after: ObservedCluster, steps:
   const agentsUp = new Set<string>();
   const nodesUp = new Set<string>();
   for (const vm of before.vms) {
-    if (!vm.agentUp) continue;
-    if (!vmsTouched.has(vm.id)) agentsUp.add(vm.id);
-    if (vmsTouched.has(vm.id)) continue;
+    if (!vm.agentUp || vmsTouched.has(vm.id)) continue;
+    agentsUp.add(vm.id);
     for (const n of vm.dataNodes) if (n.up && !nodesTouched.has(n.id)) nodesUp.add(n.id);
   }
   for (const s of succeeded) {

@@ -135,11 +135,12 @@ for (const version of ['7.0', '8.0'] as const) {
       // Every primary forgets the ghost (within the 60 s ban of each other). Valkey 8.0,
       // like Redis 7.2 and later, gossips the ban to the other members, so a
       // later primary may have forgotten it already by the time it is asked: that answer
-      // is "nothing to forget", changed false. The first one asked must do the work.
+      // is "nothing to forget", changed false. The first one asked must do the work, and
+      // on Redis 7.0 (no such gossip) every one.
       for (const [k, id] of PRIMARIES.entries()) {
         const res = await forget(id, idOf('ghost'));
         const forgot = new RegExp(`^Data node ${id} forgot failed node ${idOf('ghost').slice(0, 8)}… \\(127\\.0\\.0\\.1:${at('ghost').port}\\)$`);
-        if (k === 0 || res.outcome?.changed === true) {
+        if (version === '7.0' || k === 0 || res.outcome?.changed === true) {
           assert.equal(res.outcome?.changed, true, res.outcome?.message);
           assert.match(res.outcome?.message ?? '', forgot);
         } else {

@@ -238,22 +238,27 @@ export class CliCluster {
    * first when a test fails, short enough for the tail of a CI log.
    */
   async leaderLogDigest(count: number): Promise<string[]> {
-    const out: { text: string; times: number }[] = [];
+    const out: { at: string; body: string; times: number }[] = [];
     for (const line of await this.leaderLogTail(2_000)) {
-      let text = line;
+      let at = '';
+      let body = line; // not JSON: kept as it is
       try {
         const e = JSON.parse(line) as { time?: number; level?: number; msg?: string };
         const level = e.level === undefined ? '?' : e.level >= 50 ? 'ERROR' : e.level >= 40 ? 'WARN' : e.level >= 30 ? 'info' : 'debug';
-        const at = typeof e.time === 'number' ? new Date(e.time).toISOString().slice(11, 23) : '';
-        text = `${at} ${level} ${e.msg ?? ''}`;
+        at = typeof e.time === 'number' ? new Date(e.time).toISOString().slice(11, 23) : '';
+        body = `${level} ${e.msg ?? ''}`;
       } catch {
-        // not JSON: kept as it is
+        // as above
       }
       const last = out.at(-1);
-      if (last !== undefined && last.text.slice(13) === text.slice(13)) last.times += 1;
-      else out.push({ text, times: 1 });
+      if (last !== undefined && last.body === body) {
+        last.times += 1;
+        last.at = at; // the time of the last one
+      } else {
+        out.push({ at, body, times: 1 });
+      }
     }
-    return out.slice(-count).map((e) => (e.times > 1 ? `${e.text} (×${e.times}, the last at that time)` : e.text));
+    return out.slice(-count).map((e) => `${e.at} ${e.body}${e.times > 1 ? ` (×${e.times}, the last at that time)` : ''}`.trim());
   }
 
   /**
