@@ -42,6 +42,11 @@ export interface Job {
   status: 'running' | 'succeeded' | 'failed' | 'abandoned';
   /** Why it failed, for a person. */
   error?: string;
+  /**
+   * A succeeded job whose effect the leader never saw: what it waited for and what it
+   * observed instead. The step counts as failed once more (operator/reconciler/step-failures.ts).
+   */
+  ineffective?: string;
 }
 
 /** One line of the journal: a whole job as it is after an event (the last line per id wins). */

@@ -50,8 +50,19 @@ export interface ReconcilerOptions {
   observeIntervalMs?: number;
   /** How soon it observes again after a batch, and then how often, until the batch's effects are visible, in ms. @default 100 */
   settleIntervalMs?: number;
-  /** How long it waits for a batch's effects to become visible before planning anyway, in ms. @default 30000 */
+  /**
+   * How long it waits for a batch's effects to become visible before planning anyway, in
+   * ms, for steps whose effect spreads through the cluster (joins, failovers, moves,
+   * removals, VMs and agents coming up). A succeeded step whose effect is still not
+   * visible then counts as a failed attempt of that step. @default 30000
+   */
   settleTimeoutMs?: number;
+  /**
+   * The same for steps whose effect the agent has made before it answers (a backup
+   * written, a node started, stopped or configured, a version installed, a restore):
+   * if it is not visible this soon, it is not coming. Capped by settleTimeoutMs. @default 5000
+   */
+  quickSettleTimeoutMs?: number;
   /** How long the plan may wait without any step to take before ERROR_STATE "stuck waiting for …", in ms. @default 600000 */
   stuckTimeoutMs?: number;
   /** Deadline of each GetState / ListBackups call of an observation, in ms. @default 2000 */
@@ -76,6 +87,7 @@ export interface ResolvedReconcilerOptions {
   observeIntervalMs: number;
   settleIntervalMs: number;
   settleTimeoutMs: number;
+  quickSettleTimeoutMs: number;
   stuckTimeoutMs: number;
   observeDeadlineMs: number;
   createGraceMs: number;
@@ -119,10 +131,12 @@ export function resolveReconcilerOptions(o: ReconcilerOptions): ResolvedReconcil
     observeIntervalMs: positive('observeIntervalMs', o.observeIntervalMs ?? 1000),
     settleIntervalMs: positive('settleIntervalMs', o.settleIntervalMs ?? 100),
     settleTimeoutMs: positive('settleTimeoutMs', o.settleTimeoutMs ?? 30_000),
+    quickSettleTimeoutMs: positive('quickSettleTimeoutMs', o.quickSettleTimeoutMs ?? 5000),
     stuckTimeoutMs: positive('stuckTimeoutMs', o.stuckTimeoutMs ?? 600_000),
     observeDeadlineMs: positive('observeDeadlineMs', o.observeDeadlineMs ?? 2000),
     createGraceMs: positive('createGraceMs', o.createGraceMs ?? 60_000),
   };
+  resolved.quickSettleTimeoutMs = Math.min(resolved.quickSettleTimeoutMs, resolved.settleTimeoutMs);
   if (problems.length > 0 || executor === undefined) throw new ReconcilerOptionsError(problems);
   return {
     cluster: o.cluster,

@@ -10,7 +10,14 @@
 //
 // A step whose jobs failed maxAttempts times (each job retried transient errors itself)
 // puts the cluster in ERROR_STATE with the step, the reason, the last job and the calls
-// made. In AT_DESIRED_STATE and ERROR_STATE the loop keeps observing:
+// made. Liveness: a job that "succeeded" but whose effect is still not visible when the
+// settle ends (effect-visible.ts; quickSettleTimeoutMs for steps whose effect the agent
+// made before answering, settleTimeoutMs for those that spread through the cluster) is a
+// failed attempt too, recorded in the journal with the effect waited for and what was
+// observed; and a step whose effect was seen maxAttempts times in one reconcile and that
+// is planned yet again was undone each time: ERROR_STATE rather than a loop. So nothing a
+// desired state asks for holds the leader in WORKING for ever, and a pending desired
+// state is accepted once the leader gives up (step-failures.ts). In AT_DESIRED_STATE and ERROR_STATE the loop keeps observing:
 //   - from AT_DESIRED_STATE, any difference (the plan is not done) is drift: WORKING again;
 //   - from ERROR_STATE it goes back to work only when a newer desired state is accepted,
 //     or when the plan no longer holds what failed: the failing step is not among the
@@ -38,19 +45,20 @@ import { idNotIncreasing } from '../../desired-state/transition.ts';
 import type { Desired } from '../../desired-state/types.ts';
 import type { ValidationResult } from '../../desired-state/validate.ts';
 import type { LeaderFacts, ObservedCluster } from '../model/observed.ts';
-import { describeStep, type Plan } from '../model/step.ts';
+import { describeStep, type Plan, type Step } from '../model/step.ts';
 import type { ClusterStatus, ReconciliationState, StatusError } from '../model/status.ts';
 import type { Job } from '../ports/journal.ts';
 import type { LeaderApi, OfferResult } from '../ports/leader-api.ts';
+import { effectSeen, effectWanted } from '../executor/effect-explain.ts';
 import { stepEffectVisible } from '../executor/effect-visible.ts';
-import { wentDown } from './went-down.ts';
+import { undoneAtOnce, wentDown } from './went-down.ts';
 import { BatchStoppedError, commitJob, executeBatch, retryDelay } from '../executor/execute-step.ts';
 import { factsAfterObservation, factsAfterStep } from '../executor/leader-facts.ts';
 import { backupRefsOf, observe, type BackupRef } from '../observe/observe.ts';
 import { resolveReconcilerOptions, type ReconcilerOptions, type ResolvedReconcilerOptions } from './options.ts';
 import { revalidate } from './revalidate.ts';
 import { buildStatus } from './status-view.ts';
-import { StepFailures, fencedOff } from './step-failures.ts';
+import { StepFailures, fencedOff, type StepFailure } from './step-failures.ts';
 import { Wakeup } from './wakeup.ts';
 
 /** Why run() returned: the signal aborted, or a newer leader fenced this one off. */
@@ -70,6 +78,27 @@ interface CurrentError {
   kind: ErrorKind;
   status: StatusError;
 }
+
+/** How a settle ended: every effect visible, something went down, a newer desired state, or out of time. */
+type Settled =
+  | { end: 'committed' | 'newer' }
+  | { end: 'timeout'; observed: ObservedCluster; waitedMs: number }
+  /** `undone`: the succeeded jobs whose own node or agent is down again (went-down.ts undoneAtOnce). */
+  | { end: 'went-down'; observed: ObservedCluster; waitedMs: number; undone: Job[] };
+
+/**
+ * Steps whose effect the agent has made before it answers, so that the next observation
+ * shows it: waited for quickSettleTimeoutMs, not settleTimeoutMs.
+ */
+const QUICK_EFFECTS: ReadonlySet<Step['kind']> = new Set([
+  'ensureVersion',
+  'startDataNode',
+  'stopDataNode',
+  'configureDataNode',
+  'createBackup',
+  'deleteBackup',
+  'restoreBackup',
+]);
 
 interface Uncommitted {
   job: Job;
@@ -300,6 +329,19 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
 
     if (plan.next.length > 0) {
       this.#waitingSince = undefined;
+      const undone = plan.next.find((p) => this.#failures.tookEffect(describeStep(p.step)) >= this.#o.maxAttempts);
+      if (undone !== undefined) {
+        const intent = describeStep(undone.step);
+        this.#toError('step', {
+          step: intent,
+          reason:
+            `its effect was seen ${this.#failures.tookEffect(intent)} times while working towards desired state ${entry.id} and was undone each time, ` +
+            `so the leader stopped repeating it: wanted ${effectWanted(undone.step)}; observed ${effectSeen(undone.step, observed)}`,
+          attempts: this.#failures.tookEffect(intent),
+        });
+        await this.#pauseUnlessAccepted(signal);
+        return undefined;
+      }
       return this.#runBatch(plan, observed, entry, signal);
     }
     const now = this.#o.clock.now();
@@ -361,7 +403,6 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
       if (job.status === 'succeeded') {
         succeeded++;
         this.#done++;
-        this.#failures.succeeded(job.intent);
         this.#uncommitted.set(job.id, { job, before: observed, finishedAt: this.#o.clock.now() });
         if (job.step.kind === 'createVm') this.#creating.set(job.step.vm.id, this.#o.clock.now());
       } else if (job.status === 'failed') {
@@ -393,8 +434,24 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
       return undefined;
     }
     // A failed step is planned again only after the retry delay its failures have earned.
-    const retryAt = this.#o.clock.now() + (mostFailures > 0 ? retryDelay(this.#o.retryDelaysMs, mostFailures) : 0);
-    if (succeeded > 0) await this.#settle(signal, entry, jobs, observed);
+    let retryAt = this.#o.clock.now() + (mostFailures > 0 ? retryDelay(this.#o.retryDelaysMs, mostFailures) : 0);
+    if (succeeded > 0) {
+      const settled = await this.#settle(signal, entry, jobs, observed);
+      if (settled.end === 'timeout' || settled.end === 'went-down') {
+        const verdict = await this.#ineffective(settled.end === 'timeout' ? jobs : settled.undone, settled.observed, settled.waitedMs);
+        if (verdict.exhausted !== undefined) {
+          const { job, tally } = verdict.exhausted;
+          this.#toError('step', {
+            step: job.intent,
+            reason: `${tally.lastError} (${tally.jobs} attempt${tally.jobs === 1 ? '' : 's'} in all, ${tally.calls} call${tally.calls === 1 ? '' : 's'})`,
+            jobId: job.id,
+            attempts: tally.calls,
+          });
+          return undefined;
+        }
+        if (verdict.mostFailures > 0) retryAt = Math.max(retryAt, this.#o.clock.now() + retryDelay(this.#o.retryDelaysMs, verdict.mostFailures));
+      }
+    }
     const rest = retryAt - this.#o.clock.now();
     if (rest > 0) await this.#pause(rest, signal);
     return undefined;
@@ -434,13 +491,15 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
    * that the batch did not take down (went-down.ts: only a new plan repairs it), or
    * settleTimeoutMs passes. `before` is the observation the batch was planned against.
    */
-  async #settle(signal: AbortSignal, entry: HistoryEntry, jobs: readonly Job[], before: ObservedCluster): Promise<void> {
+  async #settle(signal: AbortSignal, entry: HistoryEntry, jobs: readonly Job[], before: ObservedCluster): Promise<Settled> {
     const ids = jobs.filter((j) => j.status === 'succeeded').map((j) => j.id);
-    const deadline = this.#o.clock.now() + this.#o.settleTimeoutMs;
+    const waitMs = Math.max(...jobs.filter((j) => j.status === 'succeeded').map((j) => this.#effectWaitMs(j.step)));
+    const started = this.#o.clock.now();
+    const deadline = started + waitMs;
     const generation = this.#generation;
     for (;;) {
       await this.#pause(this.#o.settleIntervalMs, signal);
-      if (generation !== this.#generation) return; // a newer desired state: plan for it now
+      if (generation !== this.#generation) return { end: 'newer' }; // a newer desired state: plan for it now
       let observed: ObservedCluster;
       try {
         observed = await this.#observe(signal, entry.desired);
@@ -451,7 +510,7 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
       const open = ids.filter((id) => this.#uncommitted.has(id));
       if (open.length === 0) {
         this.#fresh = observed;
-        return;
+        return { end: 'committed' };
       }
       const down = wentDown(
         before,
@@ -465,17 +524,49 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
           `Planning again before the effect of job${open.length === 1 ? '' : 's'} ${open.join(', ')} became visible: ${down} went down`,
         );
         this.#fresh = observed;
-        return;
+        const succeededJobs = jobs.filter((j) => j.status === 'succeeded' && this.#uncommitted.has(j.id));
+        const undone = new Set(undoneAtOnce(observed, succeededJobs.map((j) => j.step)));
+        return { end: 'went-down', observed, waitedMs: this.#o.clock.now() - started, undone: succeededJobs.filter((j) => undone.has(j.step)) };
       }
       if (this.#o.clock.now() >= deadline) {
-        this.#log.warn(
-          { jobs: open },
-          `Planned again before the effect of job${open.length === 1 ? '' : 's'} ${open.join(', ')} became visible (waited ${this.#o.settleTimeoutMs} ms)`,
-        );
         this.#fresh = observed;
-        return;
+        return { end: 'timeout', observed, waitedMs: this.#o.clock.now() - started };
       }
     }
+  }
+
+  /** How long the settle waits for the effect of a succeeded step of this kind (see the options). */
+  #effectWaitMs(step: Step): number {
+    return QUICK_EFFECTS.has(step.kind) ? this.#o.quickSettleTimeoutMs : this.#o.settleTimeoutMs;
+  }
+
+  /**
+   * The settle ran out with succeeded jobs whose effect is not visible: each is a failed
+   * attempt of its step, recorded in its job with what was waited for and what was seen.
+   */
+  async #ineffective(
+    jobs: readonly Job[],
+    observed: ObservedCluster,
+    waitedMs: number,
+  ): Promise<{ mostFailures: number; exhausted: { job: Job; tally: StepFailure } | undefined }> {
+    let mostFailures = 0;
+    let exhausted: { job: Job; tally: StepFailure } | undefined;
+    for (const job of jobs) {
+      if (job.status !== 'succeeded' || !this.#uncommitted.has(job.id)) continue;
+      const why =
+        `${job.intent} succeeded, but its effect was not visible ${duration(waitedMs)} later: ` +
+        `wanted ${effectWanted(job.step)}; observed ${effectSeen(job.step, observed)}`;
+      job.ineffective = why;
+      await this.#o.journal.record(job);
+      const tally = this.#failures.ineffective(job, why);
+      mostFailures = Math.max(mostFailures, tally.jobs);
+      this.#log.warn(
+        { job: job.id, step: job.intent, attempt: tally.jobs, maxAttempts: this.#o.maxAttempts },
+        `Counted job ${job.id} as failed attempt ${tally.jobs} of ${this.#o.maxAttempts}: ${why}`,
+      );
+      if (tally.jobs >= this.#o.maxAttempts && exhausted === undefined) exhausted = { job, tally };
+    }
+    return { mostFailures, exhausted };
   }
 
   /** Observes, then keeps the facts, the VMs being created and the commits up to date. */
@@ -507,6 +598,7 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
     for (const [id, u] of this.#uncommitted) {
       if (stepEffectVisible(u.job.step, observed, u.before)) {
         this.#uncommitted.delete(id);
+        this.#failures.committed(u.job.intent);
         await commitJob(this.#o.journal, u.job, this.#o.clock);
         this.#log.debug({ job: id, step: u.job.intent }, `Committed job ${id}: its effect is visible`);
       } else if (now - u.finishedAt > this.#o.stuckTimeoutMs) {
@@ -556,6 +648,7 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
     this.#state = 'AT_DESIRED_STATE';
     this.#error = undefined;
     this.#waitingSince = undefined;
+    this.#failures.clearEffects();
     this.#acceptPending();
   }
 

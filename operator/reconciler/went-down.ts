@@ -50,3 +50,26 @@ export function wentDown(before: ObservedCluster, after: ObservedCluster, steps:
   }
   return undefined;
 }
+
+/**
+ * The succeeded steps whose own work is down again in `after`: a start whose node, a
+ * restart or creation whose agent, does not answer. Such a step took no lasting effect:
+ * the reconciler counts it as a failed attempt, so that a node that dies each time it is
+ * started ends in ERROR_STATE rather than in an endless loop of starts.
+ */
+export function undoneAtOnce(after: ObservedCluster, succeeded: readonly Step[]): Step[] {
+  const vms = new Map(after.vms.map((vm) => [vm.id, vm]));
+  const agentDown = (id: string): boolean => {
+    const vm = vms.get(id);
+    return vm === undefined || vm.state !== 'running' || !vm.agentUp;
+  };
+  return succeeded.filter((s) => {
+    if (s.kind === 'restartAgent') return agentDown(s.vmId);
+    if (s.kind === 'createVm') return agentDown(s.vm.id);
+    if (s.kind === 'startDataNode') {
+      const vm = vms.get(s.vmId);
+      return vm !== undefined && vm.agentUp && vm.dataNodes.some((n) => n.id === s.nodeId && !n.up);
+    }
+    return false;
+  });
+}
