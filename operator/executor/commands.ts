@@ -79,7 +79,7 @@ export function idempotencyKey(jobId: string, part?: string): string {
  * The commands that carry out `step`, with their requests resolved from `observed`.
  * Throws StepNotExecutableError when the observation lacks what a request needs.
  */
-export function commandsFor(step: Step, observed: ObservedCluster, jobId: string): Command[] {
+export function commandsFor(step: Step, observed: ObservedCluster, jobId: string, sinkBaseDir?: string): Command[] {
   const key = idempotencyKey(jobId);
   const job: JobRef = { jobId, stepId: '' };
   switch (step.kind) {
@@ -173,15 +173,15 @@ export function commandsFor(step: Step, observed: ObservedCluster, jobId: string
       return [agentCommand('ConfigureDataNode', step.vmId, key, (a, o) => a.configureDataNode(request, o))];
     }
     case 'createBackup': {
-      const request: RequestOf<'CreateBackup'> = { job, backupId: step.backupId, sink: sinkToProto(step.sink) };
+      const request: RequestOf<'CreateBackup'> = { job, backupId: step.backupId, sink: sinkToProto(step.sink, sinkBaseDir) };
       return [agentCommand('CreateBackup', step.vmId, key, (a, o) => a.createBackup(request, o))];
     }
     case 'deleteBackup': {
-      const request: RequestOf<'DeleteBackup'> = { job, backupId: step.backupId, sink: sinkToProto(step.sink) };
+      const request: RequestOf<'DeleteBackup'> = { job, backupId: step.backupId, sink: sinkToProto(step.sink, sinkBaseDir) };
       return [agentCommand('DeleteBackup', step.vmId, key, (a, o) => a.deleteBackup(request, o))];
     }
     case 'restoreBackup':
-      return restoreCommands(step, observed, jobId);
+      return restoreCommands(step, observed, jobId, sinkBaseDir);
   }
 }
 
@@ -201,7 +201,7 @@ function forgetCommands(step: Extract<Step, { kind: 'forgetNode' }>, observed: O
   });
 }
 
-function restoreCommands(step: Extract<Step, { kind: 'restoreBackup' }>, observed: ObservedCluster, jobId: string): Command[] {
+function restoreCommands(step: Extract<Step, { kind: 'restoreBackup' }>, observed: ObservedCluster, jobId: string, sinkBaseDir: string | undefined): Command[] {
   // The agent fills the whole cluster from the backup (it routes every key to the primary
   // that owns its slot); node_ids name the nodes of the called agent it starts from, so
   // only the step's nodes on that VM are sent.
@@ -209,7 +209,7 @@ function restoreCommands(step: Extract<Step, { kind: 'restoreBackup' }>, observe
   if (local.length === 0) {
     throw new StepNotExecutableError(`restore backup ${step.backupId} through ${step.vmId}: none of its primaries (${step.nodeIds.join(', ')}) runs on that VM`);
   }
-  const request: RequestOf<'RestoreBackup'> = { job: { jobId, stepId: '' }, backupId: step.backupId, sink: sinkToProto(step.sink), nodeIds: local };
+  const request: RequestOf<'RestoreBackup'> = { job: { jobId, stepId: '' }, backupId: step.backupId, sink: sinkToProto(step.sink, sinkBaseDir), nodeIds: local };
   return [agentCommand('RestoreBackup', step.vmId, idempotencyKey(jobId), (a, o) => a.restoreBackup(request, o))];
 }
 

@@ -86,6 +86,8 @@ export interface ExecuteContext {
    * to persist a leader fact the step established. When it throws, the job fails.
    */
   onSucceeded?: (job: Job) => Promise<void>;
+  /** The directory a relative local sink path is relative to (operator/observe/labels.ts resolveSinkPath). @default none */
+  sinkBaseDir?: string;
 }
 
 /** The reason a batch's signal carries when the leader stops it to repair something first (the reconciler's watch). */
@@ -144,7 +146,7 @@ export async function executeStep(planned: PlannedStep, ctx: ExecuteContext): Pr
   if (aborted(signal)) return abandoned();
   let commands: Command[];
   try {
-    commands = commandsFor(step, ctx.observed, job.id);
+    commands = commandsFor(step, ctx.observed, job.id, ctx.sinkBaseDir);
   } catch (err) {
     const e = asAgentCallError(err);
     log.error({ reason: e.reason }, `Failed the job before any call: ${e.message}`);

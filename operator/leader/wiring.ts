@@ -20,6 +20,8 @@ export const realParts: PartsFactory = async (context): Promise<LeaderParts> => 
     facts: new FileFactsStore(factsFile(layout.stateDir)),
     epoch,
     logger: logger.child({ part: 'reconciler' }),
+    // A relative local backup sink path is relative to the state directory, for every VM.
+    sinkBaseDir: layout.stateDir,
   });
   return { provider, journal, reconciler, dispose: () => journal.close() };
 };

@@ -8,6 +8,7 @@
 // defensively: an agent that reports none, or a value that is not a string, reads as
 // "no labels" (runningSince 0 and an empty config key, which the planner treats as
 // "needs a restart").
+import path from 'node:path';
 import type { DataNode__Output } from '../../proto/generated/coxswain/agent/v1/DataNode.ts';
 import type { NodeRole__Output } from '../../proto/generated/coxswain/agent/v1/NodeRole.ts';
 import type { BackupStatus__Output } from '../../proto/generated/coxswain/agent/v1/BackupStatus.ts';
@@ -73,8 +74,19 @@ export function backupComplete(status: BackupStatus__Output | string): boolean {
 }
 
 /** A desired-state sink as the proto's Sink. */
-export function sinkToProto(sink: SinkRef): Sink {
-  return { local: { path: sink.path } };
+export function sinkToProto(sink: SinkRef, baseDir?: string): Sink {
+  return { local: { path: resolveSinkPath(sink.path, baseDir) } };
+}
+
+/**
+ * The directory an agent is sent for a local sink's path. One rule for every agent: a
+ * relative path is relative to the cluster's state directory (`baseDir`), resolved here
+ * by the leader before any agent sees it, so every VM reads and writes the same
+ * directory whichever VM took a backup (desired-state/desired_state.jsonc says the same).
+ * Without a base the path is sent as given, and an agent refuses a relative one.
+ */
+export function resolveSinkPath(sinkPath: string, baseDir: string | undefined): string {
+  return baseDir === undefined || path.isAbsolute(sinkPath) || sinkPath === '' ? sinkPath : path.resolve(baseDir, sinkPath);
 }
 
 /** Where the node's VM runs it: the VM's data host, and the port its agent reports (the VM's data port when 0). */

@@ -41,6 +41,8 @@ export interface ObserveOptions {
    * @default none
    */
   creatingVmIds?: ReadonlySet<string>;
+  /** The directory a relative local sink path is relative to (labels.ts resolveSinkPath). @default none: sent as given */
+  sinkBaseDir?: string;
 }
 
 /** The observation deadline when none is given. */
@@ -65,7 +67,7 @@ export async function observe(provider: VmProvider, opts: ObserveOptions): Promi
   const reported: ReportedNode[] = [];
   const vms = records.map((r, i) => toObservedVm(r, states[i], opts.creatingVmIds, reported));
   resolvePrimaries(reported);
-  const backups = await listBackups(provider, vms, opts.backupRefs, clock, deadlineMs, signal);
+  const backups = await listBackups(provider, vms, opts.backupRefs, clock, deadlineMs, signal, opts.sinkBaseDir);
   return { vms, backups, facts: { restoredFrom: opts.facts.restoredFrom, formed: opts.facts.formed } };
 }
 
@@ -129,6 +131,7 @@ async function listBackups(
   clock: Clock,
   deadlineMs: number,
   signal: AbortSignal | undefined,
+  sinkBaseDir: string | undefined,
 ): Promise<ObservedBackup[] | undefined> {
   if (refs.length === 0) return [];
   const via = vms.find((vm) => vm.agentUp);
@@ -140,7 +143,7 @@ async function listBackups(
     const lists = await Promise.all(
       [...sinks].map(async ([key, sink]) => {
         const listed = await withDeadline(clock, deadlineMs, `ListBackups of ${key} on ${via.id}`, signal, (s) =>
-          provider.agent(via.id).listBackups({ sink: sinkToProto(sink) }, { deadlineMs, signal: s }),
+          provider.agent(via.id).listBackups({ sink: sinkToProto(sink, sinkBaseDir) }, { deadlineMs, signal: s }),
         );
         return listed.backups.map((b): ObservedBackup => ({ id: b.backupId, sink: key, complete: backupComplete(b.status) }));
       }),

@@ -69,6 +69,12 @@ export interface ReconcilerOptions {
   observeDeadlineMs?: number;
   /** How long a newly created VM whose agent does not answer yet counts as 'creating' (waited for) rather than broken, in ms. @default 60000 */
   createGraceMs?: number;
+  /**
+   * The directory a relative local backup sink path is relative to: the state directory
+   * (operator/observe/labels.ts resolveSinkPath). @default none: such paths are sent as
+   * given, and agents refuse them
+   */
+  sinkBaseDir?: string;
 }
 
 export interface ResolvedReconcilerOptions {
@@ -91,6 +97,7 @@ export interface ResolvedReconcilerOptions {
   stuckTimeoutMs: number;
   observeDeadlineMs: number;
   createGraceMs: number;
+  sinkBaseDir: string | undefined;
 }
 
 /** Options that do not hold, every problem listed. */
@@ -148,6 +155,7 @@ export function resolveReconcilerOptions(o: ReconcilerOptions): ResolvedReconcil
     clock: o.clock ?? systemClock,
     logger: (o.logger ?? pino({ level: 'silent' })).child({ cluster: o.cluster }),
     planner: o.planner ?? plan,
+    sinkBaseDir: o.sinkBaseDir,
     maxAttempts,
     retryDelaysMs: executor.retryDelaysMs,
     executor,

@@ -183,6 +183,7 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
       facts,
       clock: this.#o.clock,
       callDeadlineMs: this.#o.observeDeadlineMs,
+      ...(this.#o.sinkBaseDir === undefined ? {} : { sinkBaseDir: this.#o.sinkBaseDir }),
       creatingVmIds: new Set(this.#creating.keys()),
       ...(signal === undefined ? {} : { signal }),
     });
@@ -387,6 +388,7 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
         logger: this.#log,
         options: this.#o.executor,
         onSucceeded: (job) => this.#recordFacts(job),
+        ...(this.#o.sinkBaseDir === undefined ? {} : { sinkBaseDir: this.#o.sinkBaseDir }),
       });
     } finally {
       this.#current = [];
@@ -580,6 +582,7 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
       signal,
       clock: this.#o.clock,
       callDeadlineMs: this.#o.observeDeadlineMs,
+      ...(this.#o.sinkBaseDir === undefined ? {} : { sinkBaseDir: this.#o.sinkBaseDir }),
       creatingVmIds: new Set(this.#creating.keys()),
     });
     for (const vm of observed.vms) if (vm.agentUp) this.#creating.delete(vm.id);
