@@ -1,6 +1,7 @@
 // The agent daemon: one per VM. It serves the Agent gRPC service (every call behind
 // the gates of agent/server/service.ts) and the standard gRPC health service (no
-// credential needed), and stops gracefully.
+// credential needed), and stops gracefully. While it runs, the process guard
+// (agent/process-guard.ts) keeps an error that nobody handled from ending it silently.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -9,6 +10,7 @@ import type { Logger } from 'pino';
 import type { AgentBackend } from './backend.ts';
 import { loadAgentProto } from '../proto/load.ts';
 import { AGENT_SERVICE_NAME } from '../proto/methods.ts';
+import { installProcessGuard } from './process-guard.ts';
 import { ClusterCredential } from './server/credential.ts';
 import { MAX_TIMER_MS } from './server/deadline.ts';
 import { EpochFence } from './server/epoch-fence.ts';
@@ -52,6 +54,13 @@ export interface AgentOptions {
   watchIntervalMs?: number;
   /** Transport security (mTLS later). @default {} (plaintext) */
   transportSecurity?: TransportSecurity;
+  /**
+   * Install the process guard (agent/process-guard.ts) while the agent runs: an
+   * unhandled rejection is logged and the agent keeps serving; an uncaught exception is
+   * logged and ends the process. Off only for agents run inside another program's
+   * process (tests), which has its own policy. @default true
+   */
+  processGuard?: boolean;
 }
 
 /** AgentOptions with every default filled in. */
@@ -108,6 +117,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000,
     watchIntervalMs: options.watchIntervalMs ?? 1000,
     transportSecurity: options.transportSecurity ?? {},
+    processGuard: options.processGuard ?? true,
   };
   text('host', resolved.host, /^[^\s/]+$/, 'a host name or IP address');
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) {
@@ -128,6 +138,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   duration('idempotencyRetentionMs', resolved.idempotencyRetentionMs);
   duration('shutdownTimeoutMs', resolved.shutdownTimeoutMs);
   duration('watchIntervalMs', resolved.watchIntervalMs);
+  if (typeof resolved.processGuard !== 'boolean') problems.push(`processGuard: must be true or false (got ${String(resolved.processGuard)})`);
   if (problems.length > 0) throw new AgentOptionsError(problems);
   return { ...resolved, dataDir: path.resolve(resolved.dataDir), secretFile: path.resolve(resolved.secretFile) };
 }
@@ -151,6 +162,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const o = resolveAgentOptions(options);
   const logger = o.logger.child({ agentId: o.agentId, zone: o.zone }, { redact: AGENT_LOG_REDACT });
 
+  // Before anything that can fail in the background starts; removed when the agent stops.
+  const removeGuard = o.processGuard ? installProcessGuard({ logger }) : () => undefined;
+  try {
+    return await serve(o, logger, removeGuard);
+  } catch (err) {
+    removeGuard();
+    throw err;
+  }
+}
+
+async function serve(o: ResolvedAgentOptions, logger: Logger, removeGuard: () => void): Promise<RunningAgent> {
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const credential = await ClusterCredential.fromFile(o.secretFile, logger);
   const fence = await EpochFence.open(o.dataDir, logger);
@@ -218,6 +240,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
     idempotency.close();
     logger.info({ graceful }, `Stopped agent ${o.agentId}`);
+    removeGuard();
   };
   return {
     port,

@@ -851,7 +851,12 @@ export class DataNodeSupervisor {
         this.#pollTimer = undefined;
         return;
       }
-      for (const node of adopted) void this.#checkAdopted(node);
+      for (const node of adopted) {
+        // A failed check must not become an unhandled rejection: the next poll checks again.
+        this.#checkAdopted(node).catch((err: unknown) =>
+          this.#log.warn({ nodeId: node.record.nodeId, error: errorText(err) }, 'Failed to check an adopted data node; will check again'),
+        );
+      }
     }, this.#opts.adoptedPollMs);
     this.#pollTimer.unref(); // watching must not keep the agent alive
   }

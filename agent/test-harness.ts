@@ -53,8 +53,10 @@ export async function startTestAgent(options: TestAgentOptions = {}): Promise<Te
   });
   const backend = options.backend ?? new FakeBackend({ installedVersions: ['7.0'] });
   const { logLevel: _logLevel, backend: _backend, ...rest } = options;
+  // The test runner's process keeps its own policy for errors nobody handled (the guard: agent/process-guard.ts).
+  const processGuard = options.processGuard ?? false;
   const start = (port: number): Promise<RunningAgent> =>
-    startAgent({ agentId: 'vm-1', zone: 'zone-a', shutdownTimeoutMs: 2000, ...rest, port, dataDir, secretFile, backend, logger });
+    startAgent({ agentId: 'vm-1', zone: 'zone-a', shutdownTimeoutMs: 2000, ...rest, processGuard, port, dataDir, secretFile, backend, logger });
 
   let agent = await start(0);
   const harness = {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { callSignal, raceSignal, sleep } from './deadline.ts';
-import type { DeadlineCall } from './deadline.ts';
+import type { DeadlineCall, LateOutcome } from './deadline.ts';
 import { CancelledError, DeadlineExceededError, UnavailableError } from '../../proto/status.ts';
 
 function fakeCall(deadline: Date | number): DeadlineCall & EventEmitter {
@@ -65,4 +65,38 @@ test('raceSignal and sleep give up when the signal aborts', async () => {
   await assert.rejects(pending, DeadlineExceededError);
   await assert.rejects(sleeping, DeadlineExceededError);
   assert.equal(await raceSignal(Promise.resolve(3), new AbortController().signal), 3);
+});
+
+test('raceSignal handles the work it lost, even when the signal aborted before the race began', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const c = new AbortController();
+    c.abort(new CancelledError('the caller cancelled GetState'));
+    let fail!: (err: Error) => void;
+    const work = new Promise<never>((_, reject) => (fail = reject));
+    const late: LateOutcome[] = [];
+    await assert.rejects(raceSignal(work, c.signal, (o) => late.push(o)), CancelledError);
+    // The work fails after its caller left, the way a backend observing the signal does.
+    fail(new CancelledError('the caller cancelled GetState'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled, [], 'no rejection is left unhandled');
+    assert.equal(late.length, 1);
+    assert.equal(late[0]?.ok, false);
+
+    // Aborted during the race: the same.
+    const c2 = new AbortController();
+    let fail2!: (err: Error) => void;
+    const pending = raceSignal(new Promise<never>((_, reject) => (fail2 = reject)), c2.signal);
+    c2.abort(new DeadlineExceededError('late'));
+    await assert.rejects(pending, DeadlineExceededError);
+    fail2(new DeadlineExceededError('late'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
 });

@@ -37,6 +37,26 @@ export interface CallSignal {
 /** setTimeout cannot wait longer than this. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** The RPC whose signal an error aborted, for errors callSignal made (see callOfError). */
+const callOfReason = new WeakMap<object, string>();
+
+/**
+ * The RPC an error belongs to, when it is the abort reason of a call's signal (deadline,
+ * cancel, agent stopping) or was caused by one (its `cause` chain); undefined otherwise.
+ */
+export function callOfError(err: unknown): string | undefined {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const method = callOfReason.get(e);
+    if (method !== undefined) return method;
+  }
+  return undefined;
+}
+
+function abortWith(controller: AbortController, method: string, reason: Error): void {
+  callOfReason.set(reason, method);
+  controller.abort(reason);
+}
+
 function toMillis(deadline: Deadline): number {
   return deadline instanceof Date ? deadline.getTime() : deadline;
 }
@@ -52,7 +72,9 @@ export function callSignal(call: DeadlineCall, options: CallSignalOptions): Call
 
   const expire = (): void => {
     const budget = `${Math.max(0, at - now)} ms`;
-    controller.abort(
+    abortWith(
+      controller,
+      options.method,
       new DeadlineExceededError(
         fromCaller
           ? `deadline exceeded: ${options.method} did not finish within the caller's deadline (${budget})`
@@ -65,12 +87,12 @@ export function callSignal(call: DeadlineCall, options: CallSignalOptions): Call
   const onCancelled = (): void => {
     // grpc-js also reports its own deadline timer as a cancellation.
     if ((options.now ?? Date.now)() >= at - 5) expire();
-    else controller.abort(new CancelledError(`the caller cancelled ${options.method}`));
+    else abortWith(controller, options.method, new CancelledError(`the caller cancelled ${options.method}`));
   };
   call.on('cancelled', onCancelled);
 
   const onStopping = (): void => {
-    controller.abort(new UnavailableError(`the agent is stopping; ${options.method} was interrupted, retry it`));
+    abortWith(controller, options.method, new UnavailableError(`the agent is stopping; ${options.method} was interrupted, retry it`));
   };
   if (options.stopping?.aborted === true) onStopping();
   else options.stopping?.addEventListener('abort', onStopping, { once: true });
@@ -87,22 +109,39 @@ export function callSignal(call: DeadlineCall, options: CallSignalOptions): Call
   };
 }
 
-/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
-export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
+/** How the work behind a raceSignal ended, when the signal had won the race. */
+export type LateOutcome = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
+
+/**
+ * Settles like `promise`, or rejects with the signal's reason as soon as it aborts.
+ *
+ * `promise` always gets a handler, even when the signal aborted before the race began:
+ * the work it stands for was started and still settles, and a rejection nobody handles
+ * ends a Node process (seen: an agent died of "CancelledError: the caller cancelled
+ * GetState" when the cancel arrived while the call was being admitted). When the
+ * signal wins, `late` (if given) learns how the work ended; otherwise it is dropped.
+ */
+export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal, late?: (outcome: LateOutcome) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
+    let lost = false;
+    const onAbort = (): void => {
+      lost = true;
+      reject(signal.reason as Error);
+    };
     promise.then(
       (value) => {
         signal.removeEventListener('abort', onAbort);
-        resolve(value);
+        if (lost) late?.({ ok: true });
+        else resolve(value);
       },
       (err: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(err as Error);
+        if (lost) late?.({ ok: false, error: err });
+        else reject(err as Error);
       },
     );
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 

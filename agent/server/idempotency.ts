@@ -187,7 +187,12 @@ export class IdempotencyStore {
       settled = running.settled;
       joined = true;
     } else {
-      settled = this.#settle(run, fingerprint);
+      // #settle turns every failure into its outcome; the catch makes sure of it, because
+      // every waiter on this key (and the clean-up below) relies on `settled` never rejecting.
+      settled = this.#settle(run, fingerprint).catch((err: unknown): Settled => {
+        const error = asAgentCallError(err);
+        return { outcome: errorOutcome(error), error, replayed: false };
+      });
       this.#inflight.set(run.key, { method: run.method, fingerprint, settled });
       void settled.then(() => this.#inflight.delete(run.key));
     }

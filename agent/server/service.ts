@@ -80,7 +80,11 @@ export class AgentService {
     this.#unsubscribe = b.onStateChange?.(() => this.#feed.notify());
     this.handlers = {
       GetState: this.#unary('GetState', async (r, ctx) => ({ state: this.#stamp(await b.getState(r, ctx)) })),
-      WatchState: (call) => void this.#watch(call),
+      WatchState: (call) => {
+        // #watch answers every failure on the stream itself; this catches only a failure
+        // of that answering, which must not become an unhandled rejection.
+        this.#watch(call).catch((err: unknown) => this.#o.logger.error({ method: 'WatchState', err }, 'Failed to end a WatchState stream; the caller sees it cut'));
+      },
       EnsureVersion: this.#unary('EnsureVersion', (r, ctx) => b.ensureVersion(r, ctx)),
       StartDataNode: this.#unary('StartDataNode', (r, ctx) => b.startDataNode(r, ctx)),
       StopDataNode: this.#unary('StopDataNode', (r, ctx) => b.stopDataNode(r, ctx)),
@@ -151,10 +155,13 @@ export class AgentService {
 
   #unary<M extends UnaryMethod>(method: M, op: Op<M>): grpc.handleUnaryCall<DecodedRequestOf<M>, ResponseOf<M>> {
     return (call, callback) => {
-      this.#handle(method, op, call).then(
-        (response) => callback(null, response),
-        (err: unknown) => callback(toServiceError(err)),
-      );
+      this.#handle(method, op, call)
+        .then(
+          (response) => callback(null, response),
+          (err: unknown) => callback(toServiceError(err)),
+        )
+        // Only the answering itself can fail here (e.g. the caller is gone); never a rejection left unhandled.
+        .catch((err: unknown) => this.#o.logger.error({ method, err }, `Failed to answer ${method}; the caller sees the call cut`));
     };
   }
 
@@ -176,10 +183,18 @@ export class AgentService {
         // The canonical form is what the caller decodes; sending it re-encodes the same bytes.
         return canonicalResponse(method, isMutating(method) ? withJob(response, job) : response) as unknown as ResponseOf<M>;
       };
+      // A caller that left (or ran out of time) while the call was admitted gets no work started.
+      signal.signal.throwIfAborted();
       let response: ResponseOf<M>;
       let replayed = false;
       if (ctx.idempotencyKey === undefined) {
-        response = await raceSignal(execute(), signal.signal);
+        const workLog = log;
+        response = await raceSignal(execute(), signal.signal, (late) =>
+          workLog.debug(
+            { ms: elapsed(started), ok: late.ok, error: late.ok ? undefined : asAgentCallError(late.error).message },
+            `Finished the work of ${method} after its caller had gone`,
+          ),
+        );
       } else {
         try {
           ({ response, replayed } = await this.#o.idempotency.run({

@@ -17,6 +17,7 @@ import { isRunning, readProcStat } from '../../agent/process-inspect.ts';
 import { readRecord } from '../../agent/node-record.ts';
 import { freePorts } from '../../test/support/ports.ts';
 import type { VmSpec } from '../model/step.ts';
+import { observe } from '../observe/observe.ts';
 import { isAgentOf, readAgentPid } from './agent-process.ts';
 import { AgentStartError, InvalidVmSpecError, VmNotFoundError, VmProviderOptionsError, VmStateFileError } from './errors.ts';
 import { INVENTORY_FILE } from './inventory.ts';
@@ -202,10 +203,11 @@ test('agents that do not come up: the error names the VM and shows the tail of i
     assert.equal(err.kind, 'transient');
     return true;
   });
-  // The record was written before the start: the VM is known, and failed.
+  // The record was written before the start: the VM is known, and running with its agent
+  // down (restartAgent is the repair), not failed.
   const [x] = await failing.list();
   assert.equal(x?.id, 'vm-x');
-  assert.equal(x?.state, 'failed');
+  assert.equal(x?.state, 'running');
   assert.equal(await readAgentPid(failing.paths('vm-x').pidFile), undefined, 'no pid file for an agent that exited');
   const secret = path.join(clusterDir, 'secret');
   assert.equal((await readFile(secret, 'utf8')).trim(), SECRET);
@@ -231,7 +233,7 @@ test('agents that do not come up: the error names the VM and shows the tail of i
   });
   assert.ok(performance.now() - t0 < 15_000);
   for (const pid of seen.agents.keys()) assert.ok(await waitGone(pid), `pid ${pid} is gone`);
-  assert.equal((await hanging.list())[0]?.state, 'failed');
+  assert.equal((await hanging.list())[0]?.state, 'running', 'its agent was killed; the VM is still there');
 
   // Another secret than the one on disk is refused: the agents check against the file.
   const other = new LocalVmProvider({ ...options, secret: 'another-secret-0123456789abcdef' });
@@ -335,13 +337,13 @@ test('two VMs with real agents and a real redis: restartAgent keeps the data nod
   );
   assert.equal((await p2.agent('vm-b').getState({})).state?.agentId, 'vm-b');
 
-  // ── kill -9 of an agent: failed; restartAgent brings it back and it adopts the node ──
+  // ── kill -9 of an agent: the VM runs with its agent down; restartAgent brings it back and it adopts the node ──
   process.kill(agentA2, 'SIGKILL');
   assert.ok(await waitGone(agentA2));
   assert.deepEqual(
     (await p2.list()).map((r) => [r.id, r.state]),
     [
-      ['vm-a', 'failed'],
+      ['vm-a', 'running'],
       ['vm-b', 'running'],
     ],
   );
@@ -468,9 +470,9 @@ test('stand-in agents: parallel creates get distinct ports; a lost pid file and 
   assert.ok(records.every((r) => r.dataPort >= options.dataPortBase! && portOf(r.endpoint) >= options.agentPortBase!));
 
   // The leader died between starting an agent and writing its pid file: the VM lists as
-  // failed; restartAgent finds the running agent by its port, stops it, starts a new one.
+  // running; restartAgent finds the running agent by its port, stops it, starts a new one.
   await rm(p.paths('vm-1').pidFile);
-  assert.equal((await p.list())[0]?.state, 'failed');
+  assert.equal((await p.list())[0]?.state, 'running');
   const again = await p.restartAgent('vm-1', 1);
   assert.equal(again.state, 'running');
   assert.ok(await waitGone(pids[0]!), 'the agent without a pid file was found and stopped');
@@ -504,4 +506,39 @@ test('stand-in agents: parallel creates get distinct ports; a lost pid file and 
   assert.equal(await exists(path.join(clusterDir, 'vms')), false);
   await p.close();
   await p2.close();
+});
+
+test('a VM whose agent died right after its creation is a running VM with its agent down, not a failed one; a VM whose directory is gone is failed', { timeout: 60_000 }, async (t) => {
+  const { clusterDir, seen, options } = await setup('coxswain-vmdead-');
+  t.after(async () => {
+    await trackVmDirs(seen, clusterDir);
+    await seen.cleanup();
+  });
+  const p = new LocalVmProvider({ ...options, agentCommand: standInAgent() });
+  t.after(() => p.close());
+  const created = await p.create(spec('vm-8', 'zone-a'));
+  assert.equal(created.state, 'running');
+  const pid = await seen.agent(p, 'vm-8');
+  // The agent dies a moment after the VM was created (seen in a trial: of an unhandled rejection).
+  process.kill(pid, 'SIGKILL');
+  assert.ok(await waitGone(pid), 'the agent is gone');
+
+  assert.deepEqual((await p.list()).map((r) => [r.id, r.state]), [['vm-8', 'running']]);
+  const facts = { restoredFrom: undefined, formed: false };
+  // What the leader sees: while the VM counts as new it waits for it ('creating'); after
+  // that, a running VM whose agent does not answer, which the planner repairs with restartAgent.
+  const fresh = await observe(p, { backupRefs: [], facts, callDeadlineMs: 1000, creatingVmIds: new Set(['vm-8']) });
+  assert.deepEqual(fresh.vms.map((v) => [v.id, v.state, v.agentUp]), [['vm-8', 'creating', false]]);
+  const later = await observe(p, { backupRefs: [], facts, callDeadlineMs: 1000 });
+  assert.deepEqual(later.vms.map((v) => [v.id, v.state, v.agentUp]), [['vm-8', 'running', false]]);
+
+  const back = await p.restartAgent('vm-8', 2);
+  assert.equal(back.state, 'running');
+  assert.notEqual(await seen.agent(p, 'vm-8'), pid, 'a new agent runs');
+  const answering = await observe(p, { backupRefs: [], facts, callDeadlineMs: 1000 });
+  assert.equal(answering.vms[0]?.state, 'running');
+
+  // A VM whose directory is gone (its disk lost) is failed: that is what 'failed' is for here.
+  await rm(p.paths('vm-8').vmDir, { recursive: true, force: true });
+  assert.deepEqual((await p.list()).map((r) => [r.id, r.state]), [['vm-8', 'failed']]);
 });

@@ -10,7 +10,8 @@
 //   finds them by pid file + /proc (agent-process.ts) and lists them as running.
 // - Data nodes are children of the agent, detached too: an agent restart (SIGTERM: the
 //   agent stops WITHOUT stopping them) or an agent crash leaves them serving, and the
-//   next agent adopts them (agent/supervisor.ts).
+//   next agent adopts them (agent/supervisor.ts). So a VM whose agent died lists as
+//   running with its agent down (the leader restarts the agent), not as failed.
 // A VM's zone is a label passed to its agent (--zone); its vmType and storageGiB are
 // recorded in the inventory but limit nothing locally (no cgroups, no disk quota).
 // One leader per cluster directory is assumed (the leader's lock); within the leader,
@@ -208,6 +209,13 @@ function checkSpec(spec: VmSpec): void {
 
 function checkSignal(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted === true) throw new VmOperationCancelledError(what);
+}
+
+function pathExists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 function errorText(err: unknown): string {
@@ -458,10 +466,19 @@ export class LocalVmProvider implements VmProvider {
     };
   }
 
+  /**
+   * A local VM is its directory; its agent is one process in it. A VM whose agent died
+   * (crashed, was killed, never came up) is still there — its directory, its data node,
+   * which runs detached — so it lists as 'running' with its agent down: observe() then
+   * finds that agent not answering (agentUp false; 'creating' while the VM is new) and
+   * the planner restarts the agent (restartAgent), which is the repair it needs. It was
+   * listed 'failed', which made a VM created a second earlier whose agent died read as a
+   * lost VM. 'failed' is left for what a lost machine is here: its directory is gone.
+   */
   async #stateOf(e: InventoryEntry): Promise<VmRecord['state']> {
     if (e.intent === 'stopped') return 'stopped';
     if (this.#starting.has(e.id)) return 'running';
-    return (await findAgentPid(this.paths(e.id), e.agentPort, false)) !== undefined ? 'running' : 'failed';
+    return (await pathExists(this.paths(e.id).vmDir)) ? 'running' : 'failed';
   }
 
   /** Runs `fn` (under the VM's lock) while list() reports the VM running: its agent is being (re)started. */
@@ -503,6 +520,8 @@ export class LocalVmProvider implements VmProvider {
         this.#entries.delete(entry.id);
         throw err;
       }
+      // The VM exists from here on (#stateOf): its directory with it.
+      await mkdir(this.paths(entry.id).vmDir, { recursive: true, mode: 0o700 });
       this.#log.info(
         { vmId: entry.id, zone: entry.zone, vmType: entry.vmType, nodeGroup: entry.nodeGroup, dataPort, agentPort },
         `Recorded VM ${entry.id} (${entry.zone}, node group ${entry.nodeGroup}): data port ${dataPort}, agent port ${agentPort}`,
@@ -658,16 +677,19 @@ export class LocalVmProvider implements VmProvider {
       clock: this.#o.clock,
       signal,
       gone: async () => {
-        const exit = spawned.exit();
-        if (exit !== undefined) {
-          return exit.signal !== null ? `was killed by ${exit.signal} while starting` : `exited with code ${String(exit.code)} while starting`;
+        let exit = spawned.exit();
+        if (exit === undefined) {
+          if (await isRunning(pid)) return undefined;
+          // Gone, but its exit event may not have been delivered yet: wait a moment for its code (seen: "exited while starting" without it).
+          exit = await Promise.race([spawned.exited, this.#o.clock.sleep(1000).then(() => undefined)]);
         }
-        return (await isRunning(pid)) ? undefined : 'exited while starting';
+        if (exit === undefined) return 'exited while starting';
+        return exit.signal !== null ? `was killed by ${exit.signal} while starting` : `exited with code ${String(exit.code)} while starting`;
       },
       what: `the agent of ${vmId}`,
     });
     // (A cancelled wait throws and leaves the agent starting: the VM then lists as
-    // running or failed as it turns out, and restartAgent repairs either.)
+    // running, its agent answering or not as it turns out, and restartAgent repairs the latter.)
     if (!ready.ok) {
       const stillRuns = await isRunning(pid);
       if (stillRuns) await killProcess(pid, this.#o.clock);

@@ -17,35 +17,52 @@ export async function writeSecret(dir: string, secret: string): Promise<string> 
   return file;
 }
 
+export interface SpawnedAgent {
+  child: ChildProcess;
+  /** host:port it serves on. */
+  endpoint: string;
+  /** Everything it wrote to standard output and error so far. */
+  output(): string;
+}
+
 /** Runs `coxswain agent ARGS` through the real entry point; resolves with the endpoint once it serves. */
-export async function spawnAgent(args: string[], logFile: string): Promise<{ child: ChildProcess; endpoint: string }> {
-  const argv = [path.join(ROOT, 'operator/bin/coxswain.mjs'), 'agent', ...args];
+export function spawnAgent(args: string[], logFile: string): Promise<SpawnedAgent> {
+  return spawnServing([path.join(ROOT, 'operator/bin/coxswain.mjs'), 'agent', ...args], logFile);
+}
+
+/**
+ * Runs `node ARGV` in the repository (any agent program that prints "agent ID listening
+ * on HOST:PORT" once it serves, e.g. test/agent/slow-fake-agent.ts with `--import tsx`);
+ * resolves with the endpoint. Its output goes to `logFile` when it exits.
+ */
+export async function spawnServing(argv: string[], logFile: string): Promise<SpawnedAgent> {
   const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  const onData = (chunk: Buffer): void => {
+    output += chunk.toString();
+  };
+  // Kept reading all along (a full pipe would block it), into the log file at its exit.
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
   const endpoint = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`coxswain agent did not start in 20 s:\n${output}`)), 20_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
+    const timer = setTimeout(() => reject(new Error(`the agent process did not start in 20 s:\n${output}`)), 20_000);
+    const onListening = (): void => {
       const m = /^agent \S+ listening on (\S+)$/m.exec(output);
       if (m?.[1] !== undefined) {
         clearTimeout(timer);
+        child.stdout?.off('data', onListening);
+        child.stderr?.off('data', onListening);
         resolve(m[1]);
       }
     };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    child.stdout?.on('data', onListening);
+    child.stderr?.on('data', onListening);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`coxswain agent exited with ${code}:\n${output}`));
+      reject(new Error(`the agent process exited with ${code}:\n${output}`));
     });
   });
   child.removeAllListeners('exit');
-  // Keep reading its output (a full pipe would block it), into the log file.
-  const more = (chunk: Buffer): void => {
-    output += chunk.toString();
-  };
-  child.stdout?.on('data', more);
-  child.stderr?.on('data', more);
   // Written synchronously when it exits, so that nothing writes into the test's
   // directory once killChild() has returned.
   child.once('exit', () => {
@@ -55,7 +72,7 @@ export async function spawnAgent(args: string[], logFile: string): Promise<{ chi
       // the directory is gone already
     }
   });
-  return { child, endpoint };
+  return { child, endpoint, output: () => output };
 }
 
 /** SIGKILLs a child that still runs and waits for its exit (clean-up). */
