@@ -5,7 +5,7 @@
 // Layout under the backend's directory: nodes/<nodeId>/ (the supervisor's),
 // backups.json (the backups this agent knows, backup-registry.ts), restores/ (markers of
 // finished restores, restore-markers.ts), restore-tmp/ (temporary restore servers,
-// restore-leftovers.ts); relative local sinks are resolved against the same directory.
+// restore-leftovers.ts). Local sink paths must be absolute (the leader resolves relative ones).
 //
 // Labels: the leader's labels (StartDataNode, ConfigureDataNode) live in the node
 // record beside the agent's own `nodeGroup` label, which is never reported as a label
@@ -675,7 +675,11 @@ export class RedisBackend implements AgentBackend {
 
   #sink(sink: Sink__Output | null): BackupSink {
     if (sink?.local === undefined || sink.local === null) throw new InvalidArgumentError('sink', 'a sink is required (local)');
-    return openSink({ type: 'local', path: sink.local.path }, { baseDir: this.#dir });
+    // No base directory: the leader resolves a relative path against its state directory
+    // before it calls any agent (operator/observe/labels.ts resolveSinkPath), so that
+    // every VM means the same directory; a relative path here is refused, never taken
+    // relative to this VM's own directory (which no other VM would list).
+    return openSink({ type: 'local', path: sink.local.path });
   }
 
   #seeds(nodeIds: readonly string[]): NodeAddress[] {

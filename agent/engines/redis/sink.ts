@@ -81,7 +81,7 @@ export function openSink(ref: SinkRef, opts: { baseDir?: string | undefined } = 
   if (ref.type === 'local') {
     if (ref.path === '') throw new InvalidArgumentError('sink.path', 'the local sink needs a directory path');
     if (!path.isAbsolute(ref.path) && opts.baseDir === undefined) {
-      throw new InvalidArgumentError('sink.path', `"${ref.path}" is relative and no base directory was given; use an absolute path`);
+      throw new InvalidArgumentError('sink.path', `"${ref.path}" is relative: an agent takes only absolute sink paths (the leader resolves a relative one against its state directory); use an absolute path or a newer leader`);
     }
     return new LocalDirectorySink(path.resolve(opts.baseDir ?? '/', ref.path));
   }
