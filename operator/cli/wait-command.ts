@@ -142,7 +142,7 @@ export function makeWaitCommand(overrides: Partial<WaitCommandDeps> = {}): Comma
   const deps: WaitCommandDeps = { connect: connectLeader, pollMs: 100, now: Date.now, digestOnDisk, ...overrides };
   return {
     name: 'wait',
-    summary: 'wait until the cluster is at the desired state of the latest edit; distinct exit codes for each way it ends',
+    summary: 'wait until the latest edit is AT_DESIRED_STATE, or say why it is not (exit codes 0-6)',
     usage: 'coxswain wait [--id N] [--timeout S] [--state-dir DIR]',
     help: `Waits until the running leader reports AT_DESIRED_STATE for the newest edit of the
 desired-state file it follows, printing a line whenever the state or the running step
