@@ -42,7 +42,7 @@ const cases: Case[] = [
     name: 'replicationFactor above maxReplicationFactor',
     desired: exampleDesired({ replicationFactor: 4, maxReplicationFactor: 3 }),
     path: '$.replicationFactor',
-    message: 'replicationFactor 4 is greater than maxReplicationFactor 3',
+    message: 'must be at most maxReplicationFactor (3), got 4',
     hint: 'set "replicationFactor" to 3 or less',
   },
   {
@@ -243,6 +243,20 @@ const cases: Case[] = [
     path: '$.config["min-replicas-to-write"]',
     message: 'each primary has 0 replicas',
     hint: 'needs a maxReplicationFactor of 2',
+  },
+  {
+    name: 'min-replicas-to-write beyond the catalogue\'s range: the replicas are the bound that applies',
+    desired: exampleDesired({ replicationFactor: 2, config: { 'min-replicas-to-write': 3_000_000_000 } }),
+    path: '$.config["min-replicas-to-write"]',
+    message: 'config "min-replicas-to-write" is 3000000000, but with replicationFactor 2 each primary has 1 replica',
+    hint: 'set it to 1 or less',
+  },
+  {
+    name: 'a negative min-replicas-to-write keeps the catalogue\'s range',
+    desired: exampleDesired({ replicationFactor: 2, config: { 'min-replicas-to-write': -1 } }),
+    path: '$.config["min-replicas-to-write"]',
+    message: 'config "min-replicas-to-write" is -1, which is not',
+    hint: 'from 0 to 2147483647',
   },
 ];
 

@@ -11,6 +11,7 @@ import {
   settableParameterNames,
   valueKindNoun,
 } from './catalogue.ts';
+import { aboveBoundMessage, CROSS_FIELD_MAXIMA } from './cross-field-bounds.ts';
 import { problem, type JsonPath, type Problem } from './problem.ts';
 import { closest } from './suggest.ts';
 import type { BackupRef, Desired } from './types.ts';
@@ -34,7 +35,7 @@ function keyProblem(path: JsonPath, message: string, hint: string): Problem {
 export function checkRules(d: Desired): Problem[] {
   return [
     ...checkClocks(d),
-    ...checkReplicationFactor(d),
+    ...checkCrossFieldMaxima(d),
     ...checkUnique(d),
     ...checkRestoreFromBackup(d),
     ...checkConfig(d),
@@ -63,16 +64,15 @@ function checkClocks(d: Desired): Problem[] {
   return out;
 }
 
-function checkReplicationFactor(d: Desired): Problem[] {
-  if (d.replicationFactor <= d.maxReplicationFactor) return [];
-  return [
-    problem(
-      'rule',
-      ['replicationFactor'],
-      `replicationFactor ${d.replicationFactor} is greater than maxReplicationFactor ${d.maxReplicationFactor}`,
-      `set "replicationFactor" to ${d.maxReplicationFactor} or less; maxReplicationFactor is fixed once the cluster exists`,
-    ),
-  ];
+/** Fields bounded by another field (cross-field-bounds.ts), worded as the schema check words them. */
+function checkCrossFieldMaxima(d: Desired): Problem[] {
+  const fields = d as unknown as Record<string, unknown>;
+  return CROSS_FIELD_MAXIMA.flatMap(({ field, bound, hint }) => {
+    const value = fields[field];
+    const limit = fields[bound];
+    if (typeof value !== 'number' || typeof limit !== 'number' || value <= limit) return [];
+    return [problem('rule', [field], aboveBoundMessage(bound, limit, String(value)), hint(limit))];
+  });
 }
 
 // ───────────────────────────── uniqueness ─────────────────────────────
@@ -188,7 +188,12 @@ function checkParameter(d: Desired, name: string, value: number | string): Probl
   const param = settableParameter(d.engine, name);
   if (param === undefined) return unknownParameter(d, name);
   const verdict = checkParameterValue(param.value, value);
+  // A value beyond the catalogue's range may be beyond a bound the rest of the desired
+  // state sets too (min-replicas-to-write above INT_MAX is also above the replicas): that
+  // tighter bound is the one to name.
   if (!verdict.ok) {
+    const tighter = checkAgainstCluster(d, name, value);
+    if (tighter !== undefined) return tighter;
     return problem(
       'rule',
       path,
@@ -246,9 +251,9 @@ function checkMaxmemory(d: Desired, value: number | string): Problem | undefined
 }
 
 function checkMinReplicas(d: Desired, value: number | string): Problem | undefined {
-  const wanted = Number(value);
+  const wanted = typeof value === 'number' ? value : /^[0-9]+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
   const replicas = d.replicationFactor - 1;
-  if (wanted <= replicas) return undefined;
+  if (!Number.isFinite(wanted) || wanted <= replicas) return undefined;
   return problem(
     'rule',
     ['config', 'min-replicas-to-write'],

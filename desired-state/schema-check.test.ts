@@ -78,8 +78,15 @@ const cases: Array<[name: string, text: string, expected: Expected[]]> = [
   ['a string for a boolean', edit('running', '  "running": "false",'), [
     ['wrong-type', '$.running', 'must be a boolean, got string "false"', 7, '"false"', /write false without quotes/],
   ]],
-  ['replicationFactor 7', edit('replicationFactor', '  "replicationFactor": 7,'), [
+  ['replicationFactor 7 with maxReplicationFactor 3: the bound that applies is named', edit('replicationFactor', '  "replicationFactor": 7,'), [
+    ['out-of-range', '$.replicationFactor', 'must be at most maxReplicationFactor (3), got 7', 11, '7', /^set "replicationFactor" to 3 or less; maxReplicationFactor is fixed once the cluster exists$/],
+  ]],
+  ['replicationFactor 7 with maxReplicationFactor 5: the schema\'s bound is the one', edit('replicationFactor', '  "replicationFactor": 7,').replace('"maxReplicationFactor": 3', '"maxReplicationFactor": 5'), [
     ['out-of-range', '$.replicationFactor', 'must be at most 5, got 7', 11, '7', /Data nodes per node group/],
+  ]],
+  ['replicationFactor 7 with an invalid maxReplicationFactor: the schema\'s bounds', edit('replicationFactor', '  "replicationFactor": 7,').replace('"maxReplicationFactor": 3', '"maxReplicationFactor": 0'), [
+    ['out-of-range', '$.replicationFactor', 'must be at most 5, got 7', 11, '7'],
+    ['out-of-range', '$.maxReplicationFactor', 'must be at least 1, got 0', 12, '0'],
   ]],
   ['nodeGroups 0', edit('nodeGroups', '  "nodeGroups": 0,'), [['out-of-range', '$.nodeGroups', 'must be at least 1, got 0', 10, '0']]],
   ['id -1', edit('id', '  "id": -1,'), [['out-of-range', '$.id', 'must be at least 1, got -1', 3, '-1']]],

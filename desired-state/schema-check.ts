@@ -6,6 +6,7 @@ import type { AnySchemaObject, ErrorObject, KeywordDefinition, ValidateFunction 
 import type { ParsedDocument } from './parse.ts';
 import type { JsonPath, Problem, ProblemCode, SourceLocation } from './problem.ts';
 import { formatJsonPath, problem } from './problem.ts';
+import { aboveBoundMessage, crossFieldMaximumOf } from './cross-field-bounds.ts';
 import { closest, didYouMean } from './suggest.ts';
 import type { Desired } from './types.ts';
 
@@ -156,8 +157,9 @@ function problemsFromErrors(doc: ParsedDocument, errors: SchemaError[]): Problem
   const kept = dropMisspeltRequired(dropRedundant(collapseAnyOf(errors)));
   const problems: Problem[] = [];
   const seen = new Set<string>();
+  const faulty = new Set(kept.map((e) => e.instancePath));
   for (const error of kept) {
-    const p = problemFromError(doc, error);
+    const p = problemFromError(doc, error, faulty);
     const key = `${formatJsonPath(p.path)}\n${p.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -251,6 +253,8 @@ interface ErrorContext {
   path: JsonPath;
   /** the value as written in the source (so a number reads as the person typed it) */
   raw: string | undefined;
+  /** Instance paths (JSON pointers) with a schema error of their own. */
+  faulty: ReadonlySet<string>;
 }
 
 interface Described {
@@ -261,9 +265,9 @@ interface Described {
   location?: SourceLocation | undefined;
 }
 
-function problemFromError(doc: ParsedDocument, error: SchemaError): Problem {
+function problemFromError(doc: ParsedDocument, error: SchemaError, faulty: ReadonlySet<string>): Problem {
   const path = toJsonPath(error.instancePath, doc.value);
-  const d = describeError({ doc, error, path, raw: rawText(doc, path) });
+  const d = describeError({ doc, error, path, raw: rawText(doc, path), faulty });
   const at = d.path ?? path;
   const base = problem(d.code, at, d.message, d.hint);
   const location = d.location ?? doc.locate(at);
@@ -288,7 +292,7 @@ function describeError(cx: ErrorContext): Described {
     case 'x-kubernetes-list-map-keys':
       return duplicateItem(cx);
     default:
-      return outOfRange(cx) ?? { code: 'bad-value', message: cx.error.message ?? 'is not valid', hint: description(cx.error.parentSchema) };
+      return aboveOtherField(cx) ?? outOfRange(cx) ?? { code: 'bad-value', message: cx.error.message ?? 'is not valid', hint: description(cx.error.parentSchema) };
   }
 }
 
@@ -451,6 +455,21 @@ function duplicateItem(cx: ErrorContext): Described {
     hint: `give each item of ${listName} its own ${keys.map((k) => JSON.stringify(k)).join(', ')}`,
     location: keys.length === 1 && key !== undefined ? cx.doc.locate([...cx.path, key]) : undefined,
   };
+}
+
+/**
+ * A value above the schema's maximum where another field sets a tighter one
+ * (cross-field-bounds.ts): the bound that applies is named, not the schema's. Only when
+ * that other field is itself valid and below the schema's bound; else the schema's.
+ */
+function aboveOtherField(cx: ErrorContext): Described | undefined {
+  if (cx.error.keyword !== 'maximum' || cx.path.length !== 1 || typeof cx.path[0] !== 'string') return undefined;
+  const cross = crossFieldMaximumOf(cx.path[0]);
+  if (cross === undefined || cx.faulty.has(`/${cross.bound}`) || !isRecord(cx.doc.value)) return undefined;
+  const bound = cx.doc.value[cross.bound];
+  const limit = Number((cx.error.params as { limit?: unknown }).limit);
+  if (typeof bound !== 'number' || !Number.isSafeInteger(bound) || !(bound < limit)) return undefined;
+  return { code: 'out-of-range', message: aboveBoundMessage(cross.bound, bound, literal(cx.error.data, cx.raw)), hint: cross.hint(bound) };
 }
 
 /** Messages for minimum/maximum, lengths and counts; undefined for other keywords. */

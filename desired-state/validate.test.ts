@@ -85,7 +85,7 @@ const located: Located[] = [
     code: 'rule',
     path: '$.replicationFactor',
     at: '9:24',
-    message: 'replicationFactor 4 is greater than maxReplicationFactor 3',
+    message: 'must be at most maxReplicationFactor (3), got 4',
   },
   {
     name: 'rule: an owned parameter, at its key',

@@ -25,6 +25,7 @@ export const COMMAND_LOADERS: ReadonlyArray<readonly [name: string, load: () => 
   ['submit', async () => (await import('./submit-command.ts')).submitCommand],
   ['history', async () => (await import('./history-command.ts')).historyCommand],
   ['diff', async () => (await import('./history-command.ts')).diffCommand],
+  ['logs', async () => (await import('./logs-command.ts')).logsCommand],
   ['agent', async () => (await import('./agent-command.ts')).agentCommand],
 ];
 

@@ -228,7 +228,7 @@ async function detach(io: Output, file: string, stateDir: string, deps: UpComman
         const status = await new AdminClient(endpoint, layout.stateDir, { timeoutMs: 5000 }).status();
         const hint = stateDirHint(layout.stateDir);
         io.out(`Leader of cluster "${status.cluster}" runs in the background (pid ${pid}, epoch ${status.epoch}), watching ${file}.`);
-        io.out(`Log: ${layout.logFile}. Follow it with 'coxswain status${hint}' or 'coxswain wait${hint}'; stop everything with 'coxswain down${hint}'.`);
+        io.out(`Log: ${layout.logFile} (read it with 'coxswain logs -f${hint}'). Follow the cluster with 'coxswain status${hint}' or 'coxswain wait${hint}'; stop everything with 'coxswain down${hint}'.`);
         return EXIT_OK;
       } catch {
         // Not answering yet.

@@ -65,6 +65,22 @@ test('validate --previous reports a lower id as ignored, exit 1, at the id', asy
   assert.match(run.stdout, /next\.jsonc:\d+:\d+: error: \$\.id: id 3 is not greater than the accepted id 5/);
 });
 
+test('validate --previous flags an edit that changes a field but keeps the id: exit 1, at the id, with the fix', async () => {
+  const prev = file('accepted5.jsonc', example.replace('"id": 1,', '"id": 5,'));
+  const next = file('edited5.jsonc', example.replace('"id": 1,', '"id": 5,').replace('"replicationFactor": 2,', '"replicationFactor": 3,'));
+  const line = example.split('\n').findIndex((l) => l.includes('"id": 1,')) + 1;
+  const run = await runCli(['validate', next, '--previous', prev]);
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.doesNotMatch(run.stdout, /valid —/);
+  assert.match(run.stdout, new RegExp(`edited5\\.jsonc:${line}:9: error: \\$\\.id: id 5 is not greater than the accepted id 5, so this desired state is ignored`));
+  assert.match(run.stdout, /hint: set "id" to 6 or more/);
+  const json = await runCli(['validate', next, '--previous', prev, '--json']);
+  assert.equal(json.code, 1);
+  assert.equal((JSON.parse(json.stdout) as { verdict: string }).verdict, 'ignored');
+  // Without --previous nothing changes: the file alone is valid.
+  assert.equal((await runCli(['validate', next])).code, 0);
+});
+
 const usageMistakes: Array<[string[], RegExp]> = [
   [['validate'], /coxswain validate: missing FILE/],
   [['validate', 'a', 'b'], /unexpected argument "b"/],

@@ -12,6 +12,8 @@ import type { Desired } from '../../desired-state/types.ts';
 import type { ValidationResult } from '../../desired-state/validate.ts';
 import type { OfferResult } from '../ports/leader-api.ts';
 import { FileSource, type FileSourceEvent } from './file-source.ts';
+import { fileTextDigest } from './file-status.ts';
+import type { StatusFile } from '../model/status.ts';
 
 const example = readFileSync(new URL('../../desired-state/desired_state.jsonc', import.meta.url), 'utf8');
 const withId = (id: number, extra: (t: string) => string = (t) => t): string => extra(example.replace('"id": 1,', `"id": ${id},`));
@@ -142,6 +144,47 @@ test('saving the same text again, or a file that holds the accepted state, is no
     writeFileSync(file, withId(7));
     await sleep(250);
     assert.equal(target.offers.length, 1);
+  } finally {
+    await source.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('reading: the id the file holds, a digest of its text, and what became of it (for status.file)', async () => {
+  const { dir, file, source, next } = setUp(withId(1));
+  try {
+    const reading = (): StatusFile | null => source.reading;
+    assert.equal(reading(), null, 'nothing before the first reading');
+    await source.start();
+    await next();
+    const first = reading();
+    assert.equal(first?.path, file);
+    assert.equal(first?.id, 1);
+    assert.equal(first?.outcome, 'accepted');
+    assert.equal(first?.reason, null);
+    assert.equal(first?.sha256, fileTextDigest(withId(1)));
+
+    // Saved without raising id: ignored, with the located reason.
+    const sameId = withId(1, (t) => t.replace('"replicationFactor": 2,', '"replicationFactor": 3,'));
+    writeFileSync(file, sameId);
+    await next();
+    assert.equal(reading()?.outcome, 'ignored');
+    assert.equal(reading()?.id, 1);
+    assert.equal(reading()?.sha256, fileTextDigest(sameId));
+    assert.match(reading()?.reason ?? '', /id 1 is not greater than the accepted id 1/);
+
+    // Invalid: refused, with the id the text holds.
+    writeFileSync(file, withId(2, (t) => t.replace('"replicationFactor": 2,', '"replicationFactor": 9,')));
+    await next();
+    assert.equal(reading()?.outcome, 'refused');
+    assert.equal(reading()?.id, 2);
+    assert.match(reading()?.reason ?? '', /maxReplicationFactor \(3\), got 9/);
+
+    // Back to the accepted text: it holds the accepted state.
+    writeFileSync(file, withId(1));
+    await next();
+    assert.equal(reading()?.outcome, 'accepted');
+    assert.equal(reading()?.reason, null);
   } finally {
     await source.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -15,7 +15,9 @@ import type { Logger } from 'pino';
 import { canonicalJson } from '../../desired-state/history.ts';
 import type { Desired } from '../../desired-state/types.ts';
 import { validateDesiredStateFile, validateDesiredStateText, type ValidateOptions, type ValidationResult } from '../../desired-state/validate.ts';
+import type { StatusFile } from '../model/status.ts';
 import type { LeaderApi, OfferResult } from '../ports/leader-api.ts';
+import { fileTextDigest, idInText } from './file-status.ts';
 
 export interface FileSourceOptions {
   /** The desired-state file. */
@@ -47,6 +49,8 @@ export class FileSource {
   #running: Promise<FileSourceEvent> | undefined;
   #again = false;
   #stopped = false;
+  /** The last reading and what became of it (ClusterStatus.file); null before the first. */
+  #reading: StatusFile | null = null;
   readonly #listeners: Array<(event: FileSourceEvent) => void> = [];
 
   constructor(options: FileSourceOptions) {
@@ -57,6 +61,11 @@ export class FileSource {
 
   get file(): string {
     return this.#options.file;
+  }
+
+  /** The last reading of the file and what became of it; null before the first. */
+  get reading(): StatusFile | null {
+    return this.#reading === null ? null : { ...this.#reading };
   }
 
   /** Called after each reading of the file (tests, the progress view). */
@@ -134,8 +143,30 @@ export class FileSource {
         logger.error({ file, err: reason }, 'Failed to offer the desired-state file to the reconciler; save the file again to retry');
       }
     }
+    this.#record(event, candidate, context.previous?.id);
     for (const listener of this.#listeners) listener(event);
     return event;
+  }
+
+  /** Keeps what this reading found for the status; a text read again unchanged keeps the earlier outcome. */
+  #record(event: FileSourceEvent, candidate: ValidationResult, acceptedId: number | undefined): void {
+    const text = candidate.source?.text;
+    const sha256 = text === undefined ? null : fileTextDigest(text);
+    const base = { path: this.#options.file, id: idInText(text), sha256, readAt: new Date().toISOString() };
+    switch (event.kind) {
+      case 'unchanged':
+        if (this.#reading !== null && this.#reading.sha256 === sha256 && this.#reading.outcome !== 'failed') return;
+        this.#reading = { ...base, id: base.id ?? acceptedId ?? null, outcome: 'accepted', reason: null };
+        return;
+      case 'failed':
+        this.#reading = { ...base, outcome: 'failed', reason: event.reason };
+        return;
+      case 'offered': {
+        const { status, message } = event.result;
+        this.#reading = { ...base, outcome: status, reason: status === 'ignored' || status === 'refused' ? message : null };
+        return;
+      }
+    }
   }
 
   #log(result: OfferResult): void {

@@ -32,6 +32,7 @@ import { ADMIN_HOST, AdminServer } from './admin-server.ts';
 import type { AdminEndpoint } from './admin-protocol.ts';
 import { nextEpoch } from './epoch.ts';
 import { FileSource } from './file-source.ts';
+import { withFileStatus } from './file-status.ts';
 import { acquireLeaderLock, type LeaderLock } from './lock.ts';
 import { createLeaderLogger } from './logger.ts';
 import { backupSinkDirs, purgeStateDir, removeIfEmpty, type PurgeResult } from './purge.ts';
@@ -243,7 +244,10 @@ class Leader implements RunningLeader {
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
     const { parts } = init;
     this.api = {
-      status: () => parts.reconciler.status(),
+      status: async () => {
+        const status = await parts.reconciler.status();
+        return this.#source === undefined ? status : withFileStatus(status, this.#source.reading);
+      },
       jobs: () => parts.journal.list(),
       job: (id) => parts.journal.get(id),
       preview: (desired) => parts.reconciler.preview(desired),

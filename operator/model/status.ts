@@ -34,6 +34,27 @@ export interface StatusAgent {
   up: boolean;
 }
 
+/**
+ * The desired-state file the leader follows, as it last read it. `outcome` is what
+ * became of that reading as of this status: accepted (or it holds the accepted desired
+ * state), pending (valid; taken once the current work ends), ignored (its id is not
+ * above the accepted one), refused (invalid, or a change the rules forbid), or failed
+ * (the offer itself failed; the next save is offered again).
+ */
+export interface StatusFile {
+  /** The file (absolute). */
+  path: string;
+  /** The top-level "id" the file holds; null when it has none that can be read. */
+  id: number | null;
+  /** SHA-256 (hex) of the text read; null when the file could not be read. */
+  sha256: string | null;
+  outcome: 'accepted' | 'pending' | 'ignored' | 'refused' | 'failed';
+  /** Why it was ignored, refused or failed (located problems, one or more lines); null otherwise. */
+  reason: string | null;
+  /** RFC 3339 time of the reading. */
+  readAt: string;
+}
+
 export interface ClusterStatus {
   cluster: string;
   state: ReconciliationState;
@@ -50,6 +71,8 @@ export interface ClusterStatus {
   waiting: string[];
   nodeGroups: { index: number; nodes: StatusNode[] }[];
   agents: StatusAgent[];
+  /** The desired-state file the leader follows (absent where none is followed, null before its first reading). */
+  file?: StatusFile | null;
   /** The leader's fencing epoch. */
   epoch: number;
   /** RFC 3339 time of this status. */
