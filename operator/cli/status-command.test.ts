@@ -102,8 +102,10 @@ test('a node whose agent does not answer is shown as last seen, not as a down da
   });
   const group = status.nodeGroups[0]!;
   group.slots = [{ start: 0, end: 5460 }];
-  group.nodes[0] = { ...group.nodes[0]!, up: false, agentUp: false, observed: false, lastObservedAt: '2025-01-01T00:00:18.000Z', slots: [{ start: 0, end: 5460 }] };
+  group.nodes[0] = { ...group.nodes[0]!, up: false, agentUp: false, observed: false, lastObservedAt: '2025-01-01T00:00:18.000Z', notObservedSince: '2025-01-01T00:00:20.000Z', slots: [{ start: 0, end: 5460 }] };
+  group.nodes[1] = { ...group.nodes[1]!, up: false, agentUp: false, observed: false, lastObservedAt: '2025-01-01T00:00:01.000Z', notObservedSince: '2025-01-01T00:00:50.000Z', slots: [] };
   status.agents[0] = { ...status.agents[0]!, up: false, vmState: 'running' };
+  status.agents.push({ id: 'vm-3', endpoint: '127.0.0.1:7103', zone: 'zone-c', up: false, vmState: 'failed' });
   status.nodeGroups.push({ index: 1, slots: [{ start: 5461, end: 5470 }, { start: 6000, end: 6000 }], nodes: [{ id: 'vm-3', host: '127.0.0.1', port: 7003, role: 'unknown', version: '', up: false, agentUp: false, observed: false, lastObservedAt: null, slots: [] }] });
   fake.statuses = [status];
   const io = memoryOutput();
@@ -111,7 +113,9 @@ test('a node whose agent does not answer is shown as last seen, not as a down da
   const out = io.stdout;
   assert.match(out, /^ {2}vm-1 {2}127\.0\.0\.1:7001 {2}primary {2}7\.0 {2}agent down — data node not observed since 2025-01-01T00:00:18\.000Z \(42 s before this status\)$/m);
   assert.doesNotMatch(out, /vm-1 .*7001.*DOWN/, 'not a down data node');
-  assert.match(out, /^ {2}vm-3 {2}127\.0\.0\.1:7003 {2}unknown {2}— {2}agent down — data node not observed by this leader$/m);
+  // Seen last at 00:00:01, found unseen at 00:00:50: the status cannot say more precisely.
+  assert.match(out, /^ {2}vm-2 {2}127\.0\.0\.1:7002 {2}replica {2}7\.0 {2}agent down — data node not observed since some time between 2025-01-01T00:00:01\.000Z and 2025-01-01T00:00:50\.000Z$/m);
+  assert.match(out, /^ {2}vm-3 {2}127\.0\.0\.1:7003 {2}unknown {2}— {2}agent down \(VM failed\) — data node not observed by this leader$/m);
   assert.match(out, /^node group 0: slots 0-5460$/m);
   assert.match(out, /^node group 1: slots 5461-5470, 6000 \(11 slots\)$/m);
   assert.match(out, /^backups$/m);

@@ -38,10 +38,10 @@ Options:
                      pendingId, lastRefusal, lastError, progress {done, total,
                      remaining, current}, waiting, nodeGroups[] {index, slots[],
                      nodes[] {id, host, port, role, version, up, agentUp, observed,
-                     lastObservedAt, slots[]}}, agents[] {id, endpoint, zone, up,
-                     vmState}, endpoints[], backups[] {id, sink, complete}, epoch,
-                     at). progress.done is counted; remaining and total are
-                     estimates from the current plan.
+                     lastObservedAt, notObservedSince, slots[]}}, agents[] {id,
+                     endpoint, zone, up, vmState}, endpoints[], backups[] {id, sink,
+                     complete}, epoch, at). progress.done is counted; remaining and
+                     total are estimates from the current plan.
   --endpoints        print only the endpoints to seed a client with (host:port,
                      primaries first), one a line
   --state-dir DIR    state directory (default: $COXSWAIN_STATE_DIR or .coxswain)
@@ -132,16 +132,28 @@ export function slotsText(ranges: readonly SlotRange[]): string {
   return `slots ${text}${ranges.length > 1 ? ` (${count} slots)` : ''}`;
 }
 
-/** up, DOWN, or — when its agent does not answer — that, and since when the node was not seen. */
+/** Two sightings closer than this are told as one time. */
+const SAME_MOMENT_MS = 5000;
+
+/**
+ * up, DOWN, or — when its agent does not answer — that, and since when the data node was
+ * not seen (it may well still serve: the local provider calls a VM whose agent process
+ * is gone 'failed', and its data node runs on).
+ */
 function nodeState(n: StatusNode, s: ClusterStatus): string {
   if (n.observed !== false) return n.up ? 'up' : 'DOWN';
   const vmState = s.agents.find((a) => a.id === n.id)?.vmState;
   if (vmState === 'creating') return 'VM being created — its agent does not answer yet';
-  if (vmState === 'stopped') return 'VM stopped';
-  if (vmState === 'failed') return 'VM lost';
-  if (n.lastObservedAt === undefined || n.lastObservedAt === null) return 'agent down — data node not observed by this leader';
-  const ago = Date.parse(s.at) - Date.parse(n.lastObservedAt);
-  return `agent down — data node not observed since ${n.lastObservedAt}${Number.isFinite(ago) && ago >= 0 ? ` (${Math.round(ago / 1000)} s before this status)` : ''}`;
+  const what = vmState === 'stopped' ? 'VM stopped' : vmState === 'failed' ? 'agent down (VM failed)' : 'agent down';
+  if (n.lastObservedAt === undefined || n.lastObservedAt === null) return `${what} — data node not observed by this leader`;
+  const last = Date.parse(n.lastObservedAt);
+  const missing = n.notObservedSince === undefined ? last : Date.parse(n.notObservedSince);
+  const ago = Date.parse(s.at) - last;
+  // The status samples the observations: the node was last observed between the two times.
+  if (!Number.isFinite(missing) || missing - last <= SAME_MOMENT_MS) {
+    return `${what} — data node not observed since ${n.lastObservedAt}${Number.isFinite(ago) && ago >= 0 ? ` (${Math.round(ago / 1000)} s before this status)` : ''}`;
+  }
+  return `${what} — data node not observed since some time between ${n.lastObservedAt} and ${n.notObservedSince ?? ''}`;
 }
 
 /** vm-2 before vm-10. */

@@ -33,8 +33,13 @@ export interface StatusNode {
   agentUp?: boolean;
   /** The node was seen in the last observation; false when its agent did not answer (the node may still serve). */
   observed?: boolean;
-  /** When `observed` is false: when this leader last saw the node (RFC 3339), or null when it never did. */
+  /**
+   * When `observed` is false: the last time the leader's status saw the node (RFC 3339),
+   * or null when it never did. The node was last observed between this and notObservedSince.
+   */
   lastObservedAt?: string | null;
+  /** When `observed` is false: when the leader's status first found the node not observed (its agent not answering). */
+  notObservedSince?: string;
   /** Hash slots it serves as primary (as last observed when `observed` is false). */
   slots?: SlotRange[];
 }

@@ -64,7 +64,19 @@ test('status: node groups from the observation, an unreachable agent never seen 
       index: 1,
       nodes: [
         { id: 'vm-1', host: '127.0.0.1', port: 7001, role: 'primary', version: '8.0', up: true, agentUp: true, observed: true, slots: [] },
-        { id: 'vm-2', host: '127.0.0.1', port: 7001, role: 'unknown', version: '', up: false, agentUp: false, observed: false, lastObservedAt: null, slots: [] },
+        {
+          id: 'vm-2',
+          host: '127.0.0.1',
+          port: 7001,
+          role: 'unknown',
+          version: '',
+          up: false,
+          agentUp: false,
+          observed: false,
+          lastObservedAt: null,
+          notObservedSince: '2025-01-01T12:00:00.000Z',
+          slots: [],
+        },
       ],
       slots: [],
     },
@@ -151,6 +163,7 @@ test('a node whose agent does not answer is shown as last seen, with when, not a
     agentUp: false,
     observed: false,
     lastObservedAt: '2025-01-01T12:00:00.000Z',
+    notObservedSince: '2025-01-01T12:00:42.000Z',
     slots: [
       { start: 5461, end: 10922 },
       { start: 12001, end: 16383 },
@@ -159,7 +172,14 @@ test('a node whose agent does not answer is shown as last seen, with when, not a
   assert.deepEqual(s.agents.find((a) => a.id === 'vm-3'), { id: 'vm-3', endpoint: '127.0.0.1:9110', zone: 'zone-a', up: false, vmState: 'running' });
   // The same observation seen again later keeps the time it was first seen.
   const again = buildStatus(input(later, { memory, now: t0 + 99_000 }));
-  assert.equal(again.nodeGroups[1]!.nodes.find((n) => n.id === 'vm-3')?.lastObservedAt, '2025-01-01T12:00:00.000Z');
+  const vm3again = again.nodeGroups[1]!.nodes.find((n) => n.id === 'vm-3');
+  assert.deepEqual([vm3again?.lastObservedAt, vm3again?.notObservedSince], ['2025-01-01T12:00:00.000Z', '2025-01-01T12:00:42.000Z']);
+  // Its agent answers again: seen, and a later loss is dated anew.
+  buildStatus(input(twoGroups(), { memory, now: t0 + 120_000 }));
+  const lost = twoGroups();
+  Object.assign(lost.vms[2]!, { agentUp: false, dataNodes: [] });
+  const vm3lost = buildStatus(input(lost, { memory, now: t0 + 121_000 })).nodeGroups[1]!.nodes.find((n) => n.id === 'vm-3');
+  assert.deepEqual([vm3lost?.lastObservedAt, vm3lost?.notObservedSince], ['2025-01-01T12:02:00.000Z', '2025-01-01T12:02:01.000Z']);
   // A node seen down by its answering agent is down, and observed.
   const down = twoGroups();
   Object.assign(down.vms[1]!.dataNodes[0]!, { up: false, role: 'unknown' });

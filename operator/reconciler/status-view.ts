@@ -5,7 +5,10 @@
 // Two things the status must not forget between two calls, which the reconciler does not
 // keep (StatusMemory, one per reconciler):
 //   - the data node of a VM whose agent does not answer cannot be seen: the status shows
-//     it as last seen (role, version, slots, when) instead of as a down data node;
+//     it as last seen (role, version, slots) instead of as a down data node, with when it
+//     was last seen and when it was first found unseen. Both are times of calls of the
+//     status (it sees only the observation current at each call): the node was last
+//     observed somewhere between the two, which is all the status can honestly say;
 //   - the count of jobs done is reset when the reconciler leaves ERROR_STATE for the same
 //     desired state; the status carries the earlier count on, so that "done" never
 //     decreases while one desired state is worked on.
@@ -59,6 +62,8 @@ interface Sighting {
 export class StatusMemory {
   /** The last data node seen on each VM, by VM id. */
   readonly #seen = new Map<string, Sighting>();
+  /** When a VM's agent was first found not answering (since it last answered), ms, by VM id. */
+  readonly #missing = new Map<string, number>();
   /** The observation recorded last: the same one is not recorded again (its time stays the first call's). */
   #recorded: ObservedCluster | undefined;
   /** Progress of the reconcile of `acceptedId`: jobs done before the reconciler's count was last reset, and its count then. */
@@ -71,10 +76,18 @@ export class StatusMemory {
     const ids = new Set<string>();
     for (const vm of observed.vms) {
       ids.add(vm.id);
+      if (vm.agentUp) this.#missing.delete(vm.id);
+      else if (!this.#missing.has(vm.id)) this.#missing.set(vm.id, now);
       const node = vm.agentUp ? vm.dataNodes[0] : undefined;
       if (node !== undefined) this.#seen.set(vm.id, { id: node.id, role: node.role, version: node.version, up: node.up, slots: node.slots.map((r) => ({ ...r })), at: now });
     }
     for (const id of this.#seen.keys()) if (!ids.has(id)) this.#seen.delete(id);
+    for (const id of this.#missing.keys()) if (!ids.has(id)) this.#missing.delete(id);
+  }
+
+  /** When VM `vmId`'s agent was first found not answering, ms; undefined while it answers. */
+  missingSince(vmId: string): number | undefined {
+    return this.#missing.get(vmId);
   }
 
   /** The data node last seen on VM `vmId`, if any. */
@@ -120,7 +133,7 @@ export function buildStatus(input: StatusInput): ClusterStatus {
     if (vm.agentUp) {
       for (const n of vm.dataNodes) nodes.push(seenNode(n));
     } else {
-      nodes.push(unseenNode(vm, memory?.lastSeen(vm.id)));
+      nodes.push(unseenNode(vm, memory?.lastSeen(vm.id), memory?.missingSince(vm.id) ?? input.now));
     }
     groups.set(vm.nodeGroup, nodes);
   }
@@ -169,7 +182,7 @@ function seenNode(n: ObservedDataNode): StatusNode {
 }
 
 /** The data node of a VM whose agent does not answer: as last seen, or unknown. */
-function unseenNode(vm: ObservedVm, last: Sighting | undefined): StatusNode {
+function unseenNode(vm: ObservedVm, last: Sighting | undefined, missingSince: number): StatusNode {
   return {
     id: last?.id ?? vm.id,
     host: vm.dataHost,
@@ -180,6 +193,7 @@ function unseenNode(vm: ObservedVm, last: Sighting | undefined): StatusNode {
     agentUp: false,
     observed: false,
     lastObservedAt: last === undefined ? null : new Date(last.at).toISOString(),
+    notObservedSince: new Date(missingSince).toISOString(),
     slots: last?.slots.map((r) => ({ ...r })) ?? [],
   };
 }
