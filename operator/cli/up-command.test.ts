@@ -58,7 +58,7 @@ test('up runs the leader until Ctrl-C, printing progress lines; the cluster is l
     assert.equal(ctx.dataPortBase, 23001, 'COXSWAIN_DATA_PORT_BASE reaches the provider');
     assert.equal(ctx.agentPortBase, 23101);
     assert.match(io.stdout, /^Leader of cluster "demo" started \(epoch 1, pid \d+\), watching .*desired_state\.jsonc\./m);
-    assert.match(io.stdout, /^\d\d:\d\d:\d\d WORKING_TOWARDS_DESIRED_STATE {2}desired state 1 {2}step 1 of 6 — now: create VM vm-1/m);
+    assert.match(io.stdout, /^\d\d:\d\d:\d\d WORKING_TOWARDS_DESIRED_STATE {2}desired state 1 {2}0 steps done of about 6 \(estimate\) — now: create VM vm-1/m);
     assert.ok(!io.stdout.includes('\x1b['), 'no escape codes when not on a terminal');
 
     stop?.('SIGINT');

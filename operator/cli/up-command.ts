@@ -96,10 +96,10 @@ desired state. It watches FILE: save an edit with a higher "id" and the leader
 applies it; an invalid edit is refused (coxswain status shows why) and the
 cluster keeps the last accepted desired state.
 
-In the foreground it shows the progress (state, step i of n, the job running
-now). Ctrl-C stops the leader and leaves the agents and data nodes running: the
-cluster keeps serving, and a later \`up\` adopts it. \`coxswain down\` stops
-everything.
+In the foreground it shows the progress (state, steps done and an estimate of
+those to go, the job running now). Ctrl-C stops the leader and leaves the agents
+and data nodes running: the cluster keeps serving, and a later \`up\` adopts
+it. \`coxswain down\` stops everything.
 
 Options:
   -f, --file FILE    the desired-state file to run and watch

@@ -113,8 +113,8 @@ test('wait --id 2 follows the leader through WORKING to AT_DESIRED_STATE: exit 0
   const lines = io.stdout.trim().split('\n');
   assert.deepEqual(lines.slice(0, 3), [
     'AT_DESIRED_STATE  desired state 1',
-    'WORKING_TOWARDS_DESIRED_STATE  desired state 2  step 1 of 2 — now: create VM vm-3',
-    'WORKING_TOWARDS_DESIRED_STATE  desired state 2  step 2 of 2 — now: start data node vm-3',
+    'WORKING_TOWARDS_DESIRED_STATE  desired state 2  0 steps done of about 2 (estimate) — now: create VM vm-3',
+    'WORKING_TOWARDS_DESIRED_STATE  desired state 2  1 step done of about 2 (estimate) — now: start data node vm-3',
   ]);
   assert.match(lines[3] ?? '', /^AT_DESIRED_STATE: desired state 2 \(waited \d+\.\d s\)$/);
   assert.equal(lines.length, 4);

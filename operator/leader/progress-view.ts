@@ -1,8 +1,11 @@
 // What `coxswain up` shows while the leader runs in the foreground. On a terminal, a
-// small block redrawn in place (state, step i of n, the job running now, what it waits
-// for, refusals and errors, nodes up); elsewhere (a pipe, CI, a log file) one plain line
-// each time something in that block changes, so the output reads as a log.
-import type { ClusterStatus } from '../model/status.ts';
+// small block redrawn in place (state, steps done and an estimate of those to go, the job
+// running now, what it waits for, refusals and errors, nodes up); elsewhere (a pipe, CI, a
+// log file) one plain line each time something in that block changes, so the output reads
+// as a log. The steps done are counted and never go down while one desired state is
+// worked on (operator/reconciler/status-view.ts); the steps to go are the plan's estimate,
+// and are labelled so: they change as the plan does.
+import type { ClusterStatus, StatusProgress } from '../model/status.ts';
 
 /** The lines of the block for `status` (no trailing newline, no escape codes). */
 export function renderProgress(status: ClusterStatus): string[] {
@@ -11,7 +14,7 @@ export function renderProgress(status: ClusterStatus): string[] {
   const up = nodes.filter((n) => n.up).length;
   const agentsUp = status.agents.filter((a) => a.up).length;
   const target = status.acceptedId === null ? 'no desired state accepted yet' : `desired state ${status.acceptedId}`;
-  lines.push(`${status.state}  ${target}${progressText(status)}`);
+  lines.push(`${status.state}  ${target}${progressLine(status)}`);
   for (const current of status.progress?.current ?? []) lines.push(`  now: ${current}`);
   for (const waiting of status.waiting) lines.push(`  waiting: ${waiting}`);
   if (status.pendingId !== null) lines.push(`  next: desired state ${status.pendingId}, once the current work ends`);
@@ -27,10 +30,21 @@ export function renderProgress(status: ClusterStatus): string[] {
   return lines;
 }
 
-function progressText(status: ClusterStatus): string {
+function progressLine(status: ClusterStatus): string {
   if (status.state !== 'WORKING_TOWARDS_DESIRED_STATE' || status.progress === null) return '';
-  const { done, total } = status.progress;
-  return `  step ${Math.min(done + 1, Math.max(total, 1))} of ${Math.max(total, 1)}`;
+  return `  ${progressText(status.progress, 'short')}`;
+}
+
+/**
+ * What is counted and what is estimated: "7 steps done, about 23 to go (estimated from the
+ * current plan)"; `short`: "… (estimate)".
+ */
+export function progressText(p: StatusProgress, form: 'long' | 'short' = 'long'): string {
+  const done = `${p.done} step${p.done === 1 ? '' : 's'} done`;
+  // A leader from before `remaining` was added sends only its total, an estimate.
+  if (p.remaining === undefined) return `${done} of about ${Math.max(p.total, p.done)} (${form === 'long' ? 'the total is an estimate' : 'estimate'})`;
+  if (p.remaining === null) return `${done}, planning the rest`;
+  return `${done}, about ${p.remaining} to go (${form === 'long' ? 'estimated from the current plan' : 'estimate'})`;
 }
 
 function firstLine(text: string): string {

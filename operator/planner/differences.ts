@@ -12,12 +12,13 @@
 // Stopped: the same for VMs, agents and backups; no data node runs; labels are not
 // compared (the next start applies them); the listed backups exist — a cluster that
 // never held data is founded for them (running.ts) — and a founded cluster is restored.
-import { REDIS_SLOTS, strangers } from '../model/observed.ts';
+import { REDIS_SLOTS, strangers, type ObservedDataNode } from '../model/observed.ts';
 import { shortEngineId } from '../model/step.ts';
 import type { PlanContext } from './context.ts';
 import { missingBackups, unwantedBackups } from './backups.ts';
-import { groupName } from './names.ts';
+import { groupName, listIds } from './names.ts';
 import { isBalanced } from './slots.ts';
+import type { ClusterView } from './view.ts';
 
 const MAX = 10;
 
@@ -43,7 +44,8 @@ export function differences(ctx: PlanContext): string[] {
         continue;
       }
       if (!node.up && push(`${node.id} is down`)) return out;
-      if (node.up && !view.isHealthy(node) && push(`${node.id} is not a healthy member of ${groupName(vm.nodeGroup)}`)) return out;
+      const unhealthy = node.up && !view.isHealthy(node) ? whyUnhealthy(view, node) : undefined;
+      if (unhealthy !== undefined && push(unhealthy)) return out;
       const s = view.staleness(node);
       if (s.restart.length > 0 && push(`${node.id} needs a restart: ${s.restart.join('; ')}`)) return out;
       if (!s.configEqual && s.restart.length === 0 && push(`${node.id} lacks live parameters ${Object.keys(s.live).join(', ')}`)) return out;
@@ -53,7 +55,7 @@ export function differences(ctx: PlanContext): string[] {
   }
   if (d.running) {
     for (let g = 0; g < d.nodeGroups; g++) {
-      if (view.group(g).primary === undefined && push(`${groupName(g)} has no running primary`)) return out;
+      if (view.group(g).primary === undefined && push(noPrimary(view, g))) return out;
     }
     if (view.assigned < REDIS_SLOTS && push(`${REDIS_SLOTS - view.assigned} slots are not served`)) return out;
     const counts = new Map<number, number>();
@@ -73,4 +75,33 @@ export function differences(ctx: PlanContext): string[] {
   for (const b of missingBackups(ctx, backups)) if (push(`backup "${b.id}" is missing`)) return out;
   for (const b of unwantedBackups(ctx, backups)) if (push(`backup "${b.id}" in ${b.sink} is to be deleted`)) return out;
   return out;
+}
+
+/**
+ * Why an up node is not healthy (view.isHealthy), in words; undefined when its group shows
+ * no primary: then the node itself may be fine, and the group's line (noPrimary) says why.
+ */
+function whyUnhealthy(view: ClusterView, node: ObservedDataNode): string | undefined {
+  const group = view.groupOf(node);
+  const primary = group.primary;
+  if (primary === undefined) return undefined;
+  const name = groupName(group.index);
+  switch (node.role) {
+    case 'primary':
+      return `${node.id} is a second primary in ${name} (${primary.id} serves the most slots)`;
+    case 'replica':
+      if (node.primaryId !== primary.id) return `${node.id} replicates ${node.primaryId ?? 'an unknown node'}, not ${primary.id}, the primary of ${name}`;
+      return `${node.id} has not finished its initial sync with ${primary.id}`;
+    default:
+      return `${node.id} is not a member of the cluster yet`;
+  }
+}
+
+/** Why node group `g` shows no primary: none runs, or the nodes that might be it cannot be seen. */
+function noPrimary(view: ClusterView, g: number): string {
+  const unseen = view.group(g).vms.filter((vm) => vm.state === 'running' && !vm.agentUp).map((vm) => vm.id);
+  if (unseen.length === 0) return `${groupName(g)} has no running primary`;
+  const whose = unseen.length === 1 ? 'the agent of' : 'the agents of';
+  const answer = unseen.length === 1 ? 'does not answer, so its data node' : 'do not answer, so their data nodes';
+  return `${groupName(g)} shows no primary: ${whose} ${listIds(unseen)} ${answer} cannot be seen`;
 }

@@ -148,7 +148,6 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
 
   status(): Promise<ClusterStatus> {
     const working = this.#state === 'WORKING_TOWARDS_DESIRED_STATE';
-    const remaining = this.#plan?.remaining ?? 0;
     return Promise.resolve(
       buildStatus({
         cluster: this.#o.cluster,
@@ -157,11 +156,12 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
         pendingId: this.#pending?.id ?? null,
         lastRefusal: this.#lastRefusal,
         lastError: this.#error?.status ?? null,
-        progress: working ? { done: this.#done, total: this.#done + remaining, current: [...this.#current] } : null,
+        progress: working ? { done: this.#done, remaining: this.#plan?.remaining ?? null, current: [...this.#current] } : null,
         waiting: this.#plan?.waiting ?? [],
         observed: this.#observed,
         epoch: this.#o.epoch,
         now: this.#o.clock.now(),
+        memoryOwner: this,
       }),
     );
   }
