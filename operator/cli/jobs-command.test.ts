@@ -59,6 +59,18 @@ test('job ID shows intent, why, stages and every command with its result; an unk
   assert.match(missing.stderr, /no job 99 in .* \(jobs are 1 … 2\); run 'coxswain jobs'/);
 });
 
+test('a succeeded job whose effect never showed says so, in the list and in detail', async () => {
+  const fake = new FakeLeader();
+  const why = 'create backup b1 succeeded, but its effect was not visible 5.0 s later: wanted sink local:backups lists backup b1 as complete; observed sink local:backups lists none';
+  fake.jobList = [fakeJob({ id: '3', intent: 'create backup b1 through vm-2', ineffective: why, stages: { submitted: '2025-01-01T00:00:00.900Z', finished: '2025-01-01T00:00:01.300Z' } })];
+  const io = memoryOutput();
+  assert.equal(await withLeader(fake).jobs.run([], io), 0);
+  assert.equal(io.stdout.trimEnd().split('\n')[2], `      not visible: ${why}`);
+  const one = memoryOutput();
+  assert.equal(await withLeader(fake).job.run(['3'], one), 0);
+  assert.match(one.stdout, /effect: never seen — create backup b1 succeeded, but its effect was not visible/);
+});
+
 test('with no leader, jobs reads the journal file; with neither, NoLeaderError', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'coxswain-jobs-'));
   try {

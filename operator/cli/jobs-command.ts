@@ -148,6 +148,7 @@ export function formatJobList(list: Job[]): string {
   list.forEach((job, i) => {
     out.push(lines[i + 1] ?? '');
     if (job.status === 'failed' && job.error !== undefined) out.push(`      error: ${job.error.split('\n')[0] ?? ''}`);
+    else if (job.status === 'succeeded' && job.ineffective !== undefined && job.stages.committed === undefined) out.push(`      not visible: ${job.ineffective}`);
   });
   return out.join('\n');
 }
@@ -155,6 +156,7 @@ export function formatJobList(list: Job[]): string {
 export function formatJob(job: Job): string {
   const lines = [`job ${job.id}: ${job.status}`, `  intent: ${job.intent}`, `  why: ${job.why}`, `  source: ${job.source} (desired state ${job.desiredId}, leader epoch ${job.epoch})`];
   if (job.error !== undefined) lines.push(`  error: ${job.error}`);
+  if (job.ineffective !== undefined) lines.push(`  effect: ${job.stages.committed === undefined ? 'never seen' : 'seen late'} — ${job.ineffective}`);
   lines.push('  stages:');
   for (const stage of STAGES) {
     const at = job.stages[stage];

@@ -66,13 +66,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The port of an up data node, from status --json (read with node: no jq needed).
+# The port of a data node that serves now: the first endpoint status lists to seed a
+# client with (any one node may be removed by a later edit, so ask each time).
 data_port() {
-  coxswain status --json --state-dir "$state" | node -e '
-    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-      const nodes = JSON.parse(s).nodeGroups.flatMap((g) => g.nodes).filter((n) => n.up);
-      console.log(nodes[0].port);
-    });'
+  local seed
+  seed=$(coxswain status --endpoints --state-dir "$state" | head -n 1)
+  echo "${seed##*:}"
 }
 
 # Applies an edit and waits for the cluster to reach it.
@@ -120,17 +119,18 @@ step_done
 change 2 "Three replicas per node group" replicationFactor=3
 change 3 "A fourth node group (slots move to it online)" nodeGroups=4
 change 4 "Rolling upgrade to Valkey 8.0" version='"8.0"'
-# An absolute sink: each agent resolves a relative local path against its own directory
-# today, so a relative one would not be found by the agent that lists the backups.
-change 5 "A backup" "backups=[{\"id\":\"demo-backup\",\"sink\":{\"type\":\"local\",\"path\":\"$work/backups\"}}]"
+# A relative sink path is relative to the state directory, the same for every VM.
+change 5 "A backup" 'backups=[{"id":"demo-backup","sink":{"type":"local","path":"backups"}}]'
 
 step "An invalid edit: back to Redis 7.0 (7.0 cannot read 8.0's data files) is refused"
 cp "$file" "$work/accepted.jsonc"
 show "edit $file: id=6 version=\"7.0\""
 edit id=6 version='"7.0"'
-show "coxswain wait --id 6   # exits 1: desired state 6 is refused, with the reason"
-if coxswain wait --id 6 --timeout 30 --state-dir "$state"; then
-  echo "expected desired state 6 to be refused" >&2
+show "coxswain wait --id 6   # exits 4: desired state 6 is refused, with the reason"
+refused=0
+coxswain wait --id 6 --timeout 30 --state-dir "$state" || refused=$?
+if [ "$refused" != 4 ]; then
+  echo "expected desired state 6 to be refused (exit 4), got exit $refused" >&2
   exit 1
 fi
 show "coxswain status"
@@ -149,8 +149,8 @@ for i in 1 50 100 150 200; do
 done
 printf 'key:1, key:50, key:100, key:150, key:200: %s missing\n' "$missing"
 [ "$missing" = 0 ] || exit 1
-show "ls $work/backups/demo-backup"
-ls "$work/backups/demo-backup"
+show "ls $state/backups/demo-backup"
+ls "$state/backups/demo-backup"
 show "coxswain jobs | tail -n 4"
 coxswain jobs --state-dir "$state" | tail -n 4
 step_done
