@@ -28,7 +28,9 @@ export type ProblemCode =
   // transition rules between the accepted state and a candidate
   | 'id-not-increasing'
   | 'immutable-field'
-  | 'transition';
+  | 'transition'
+  // the leader's check against the cluster as observed (operator/reconciler/reachable.ts)
+  | 'unreachable';
 
 export interface SourceLocation {
   file: string;

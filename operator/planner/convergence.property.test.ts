@@ -7,6 +7,9 @@
 // (testing/walk.ts). Every batch is checked safe (testing/converge.ts); every walk must
 // end at the desired state, as the model sees it, within the round budget.
 //
+// A successor the leader would refuse because it cannot be reached from the cluster as it
+// is (operator/reconciler/reachable.ts) is skipped, as the leader skips it.
+//
 // One documented exception: a successor that REMOVES a live parameter while
 // replicationFactor stays 1 and temporary VMs are not allowed cannot be reached (a removed
 // parameter needs a restart, see config-diff.ts) — the walk keeps such parameters.

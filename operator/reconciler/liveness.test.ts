@@ -179,3 +179,26 @@ test('a node whose start takes effect and that dies before the work is done, aga
   assert.equal(new Set(starts.map((j) => j.id)).size, 3, 'three starts took effect');
   await h.stop();
 });
+
+test('a valid desired state the planner cannot reach from the cluster as it is now is refused when offered, and the cluster stays on the accepted one', async () => {
+  const c = new FakeCluster();
+  // The real planner, plus one block that depends on the candidate and the observation
+  // (as a rolling change of a one-node group without temporary VMs does).
+  const planner: typeof realPlan = (d, o) => {
+    const p = realPlan(d, o);
+    return d.config['notify-keyspace-events'] === 'KEA' && o.vms.length > 0 ? { ...p, next: [], done: false, blocked: ['this change needs what the cluster does not have'] } : p;
+  };
+  const h = await start(c, { planner });
+  await h.offer({ id: 1 });
+  await h.until(at(1), 'reached desired state 1');
+  const refused = await h.offer({ id: 2, config: { 'notify-keyspace-events': 'KEA' } });
+  assert.equal(refused.status, 'refused');
+  assert.match(refused.message, /cannot be reached from the cluster as it is now: this change needs what the cluster does not have/);
+  const s = await h.r.status();
+  assert.equal(s.state, 'AT_DESIRED_STATE');
+  assert.equal(s.acceptedId, 1);
+  assert.match(s.lastRefusal?.reason ?? '', /cannot be reached/);
+  assert.equal((await h.offer({ id: 3, replicationFactor: 3 })).status, 'accepted', 'a reachable one is still taken');
+  await h.until(at(3), 'reached desired state 3');
+  await h.stop();
+});

@@ -56,6 +56,7 @@ import { BatchStoppedError, commitJob, executeBatch, retryDelay } from '../execu
 import { factsAfterObservation, factsAfterStep } from '../executor/leader-facts.ts';
 import { backupRefsOf, observe, type BackupRef } from '../observe/observe.ts';
 import { resolveReconcilerOptions, type ReconcilerOptions, type ResolvedReconcilerOptions } from './options.ts';
+import { unreachable } from './reachable.ts';
 import { revalidate } from './revalidate.ts';
 import { buildStatus } from './status-view.ts';
 import { StepFailures, fencedOff, type StepFailure } from './step-failures.ts';
@@ -206,6 +207,8 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
     if (latest !== undefined && candidate.desired.id <= latest.id) {
       return Promise.resolve(this.#refuse('ignored', id, { ...candidate, problems: [idNotIncreasing(latest.id, candidate.desired.id)] }));
     }
+    const cannot = unreachable(this.#o.planner, candidate.desired, latest?.desired, this.#observed);
+    if (cannot.length > 0) return Promise.resolve(this.#refuse('refused', id, { ...candidate, verdict: 'invalid', problems: cannot }));
     if (latest !== undefined && this.#state === 'WORKING_TOWARDS_DESIRED_STATE') {
       const replaced = this.#pending?.id;
       this.#pending = { candidate, source, id: candidate.desired.id };
@@ -740,6 +743,11 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
     const result = revalidate(pending.candidate, latest?.desired, this.#o.history.everRan());
     if (result.verdict !== 'valid') {
       this.#refuse(result.verdict === 'ignored' ? 'ignored' : 'refused', pending.id, result);
+      return false;
+    }
+    const cannot = result.desired === undefined ? [] : unreachable(this.#o.planner, result.desired, latest?.desired, this.#observed);
+    if (cannot.length > 0) {
+      this.#refuse('refused', pending.id, { ...result, verdict: 'invalid', problems: cannot });
       return false;
     }
     return this.#accept(result, pending.source).status === 'accepted';

@@ -4,6 +4,8 @@
 import fc from 'fast-check';
 import { arbDesired, arbNextDesired } from '../../../test/arbitraries/desired-state.ts';
 import type { Desired } from '../../../desired-state/types.ts';
+import { unreachable } from '../../reconciler/reachable.ts';
+import { plan } from '../plan.ts';
 import { converge } from './converge.ts';
 import { Model } from './model.ts';
 
@@ -64,6 +66,13 @@ export function runWalk(w: Walk, log?: (line: string) => void): void {
     const drawn = fc.sample(arbNextDesired(prev, { everRan }), { seed: leg.seed, numRuns: 1 })[0] ?? prev;
     const next = reachable(prev, small(drawn));
     log?.(`== leg ${i}: ${JSON.stringify(next)}`);
+    // The leader refuses a candidate it cannot reach from the cluster as it is (a leg
+    // interrupted mid-upgrade, then temporary VMs disallowed): the walk goes on from prev.
+    const refused = unreachable(plan, next, prev, m.observe());
+    if (refused.length > 0) {
+      log?.(`   refused by the leader: ${refused.map((p) => p.message).join('; ')}`);
+      return;
+    }
     provideRestore(m, next);
     const afterRound = (round: number, model: Model): void => {
       for (const f of w.faults) {
