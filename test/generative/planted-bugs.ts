@@ -142,6 +142,8 @@ const forgetPending: PlantedBug = {
           },
           status: () => leader.status(),
           jobCount: () => leader.jobCount(),
+          committed: () => leader.committed(),
+          jobs: () => leader.jobs(),
           stop: () => leader.stop(),
         };
         return forgetful;
