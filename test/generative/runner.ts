@@ -359,7 +359,8 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
         message:
           `still WORKING_TOWARDS_DESIRED_STATE ${Math.round((clock.now() - liveness.since) / 1000)} s after its last progress, ${Math.round(liveness.idleMs / 1000)} s of it outside jobs ` +
           `(bound ${liveness.bound.derivation}); no step's effect became visible meanwhile; it ran: ` +
-          (steps.length === 0 ? 'no job' : steps.map((x) => `"${x.intent}" ×${x.runs} (${x.succeeded} succeeded)`).join(', ')),
+          (steps.length === 0 ? 'no job' : steps.map((x) => `"${x.intent}" ×${x.runs} (${x.succeeded} succeeded)`).join(', ')) +
+          (s.pendingId === null ? '' : `; desired state ${s.pendingId} waits behind it (pending)`),
       });
       finished = true;
       return;
@@ -449,7 +450,10 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
   const invisibleSteps = [...new Set(journal.filter((j) => injector.invisibleJobs.has(j.id)).map((j) => j.intent))];
   if (finalStatus !== undefined && lastOffer !== undefined && failures.every((f) => f.check !== 'looping' && f.check !== 'livelock')) {
     const canExhaust = scenario.faults.some(canExhaustRetries);
-    const endFailures = checkEndState(finalStatus, canExhaust, world, history.latest()?.desired, injector.failuresByCall, new Set(invisibleSteps));
+    const endFailures = checkEndState(finalStatus, canExhaust, world, history.latest()?.desired, injector.failuresByCall, {
+      jobs: injector.invisibleJobs,
+      steps: new Set(invisibleSteps),
+    });
     failures.push(...endFailures);
     failures.push(...checkAcceptance({ status: finalStatus, history: history.list(), lastOffer }));
     const accepted = history.latest()?.desired;
