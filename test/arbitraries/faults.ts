@@ -20,6 +20,18 @@ export const PERMANENT = 1_000_000;
 
 export const TRANSIENT_CALL_ERRORS: readonly CallError[] = ['unavailable', 'deadline-exceeded', 'resource-exhausted', 'aborted'];
 
+/**
+ * Agent methods whose effect an 'effect-invisible' fault can hide (test/generative/invisible-effects.ts):
+ * a backup written where no listing of its sink looks, a configuration the node never
+ * shows, a join the agent reports done while the node stays outside the cluster.
+ */
+export const INVISIBLE_METHODS = ['CreateBackup', 'ConfigureDataNode', 'JoinNode'] as const;
+export type InvisibleMethod = (typeof INVISIBLE_METHODS)[number];
+
+/** How a stale edit differs from the accepted desired state, besides its id (test/generative/stale-edits.ts). */
+export const STALE_CHANGES = ['none', 'replicas', 'node-groups', 'running'] as const;
+export type StaleChange = (typeof STALE_CHANGES)[number];
+
 export type Fault =
   /**
    * The `call`-th mutating agent call (1-based, over the whole scenario) fails before it
@@ -49,7 +61,28 @@ export type Fault =
    * next epoch from what the old one persisted (history, journal, facts); the old one
    * keeps running for `zombieMs` (it must be fenced off), then stops.
    */
-  | { kind: 'leader-restart'; afterCall: number; delayMs: number; zombieMs: number };
+  | { kind: 'leader-restart'; afterCall: number; delayMs: number; zombieMs: number }
+  /**
+   * Succeeded but never visible: the first call of `method` at or after the `call`-th
+   * mutating call, and every later call of `method` to the same VM, answer success while
+   * the world never shows their effect (a backup written under that VM's own directory,
+   * which no listing of the sink sees — the old per-VM resolution of a relative sink path;
+   * a configuration or a join the agent reports done and the node never shows).
+   */
+  | { kind: 'effect-invisible'; call: number; method: InvisibleMethod }
+  /**
+   * An agent that dies on a cancelled call: from the `call`-th mutating call on, the agent
+   * of the VM it went to crashes (its process dies; the data node keeps running) whenever
+   * the caller cancels a mutating call to it — its deadline passes or the caller aborts.
+   * When `hangs`, that call never answers by itself, so its deadline cancels it.
+   */
+  | { kind: 'agent-dies-on-cancel'; call: number; hangs: boolean }
+  /**
+   * An edit that does not raise the id: `delayMs` after the `afterCall`-th mutating call,
+   * the leader is offered the accepted desired state with `change` made and its id lowered
+   * by `lowerBy` (0: the same id). The leader must ignore it and stay on what it accepted.
+   */
+  | { kind: 'stale-edit'; afterCall: number; delayMs: number; lowerBy: number; change: StaleChange };
 
 export type FaultKind = Fault['kind'];
 
@@ -62,7 +95,19 @@ export interface FaultOptions {
   kinds?: readonly FaultKind[];
 }
 
-const ALL_KINDS: readonly FaultKind[] = ['call-fails', 'call-times-out', 'call-duplicated', 'call-slow', 'read-fails', 'provider-fails', 'crash', 'leader-restart'];
+const ALL_KINDS: readonly FaultKind[] = [
+  'call-fails',
+  'call-times-out',
+  'call-duplicated',
+  'call-slow',
+  'read-fails',
+  'provider-fails',
+  'crash',
+  'leader-restart',
+  'effect-invisible',
+  'agent-dies-on-cancel',
+  'stale-edit',
+];
 
 /** One fault of the given kinds. */
 export function arbFault(opts: FaultOptions = {}): fc.Arbitrary<Fault> {
@@ -123,6 +168,23 @@ export function arbFault(opts: FaultOptions = {}): fc.Arbitrary<Fault> {
       }, PLAIN),
     );
   }
+  if (kinds.has('effect-invisible')) {
+    arbs.push(fc.record({ kind: fc.constant('effect-invisible' as const), call, method: fc.constantFrom(...INVISIBLE_METHODS) }, PLAIN));
+  }
+  if (kinds.has('agent-dies-on-cancel')) {
+    arbs.push(fc.record({ kind: fc.constant('agent-dies-on-cancel' as const), call, hangs: fc.boolean() }, PLAIN));
+  }
+  if (kinds.has('stale-edit')) {
+    arbs.push(
+      fc.record({
+        kind: fc.constant('stale-edit' as const),
+        afterCall: fc.integer({ min: 0, max: maxCall }),
+        delayMs: fc.integer({ min: 0, max: 5000 }),
+        lowerBy: fc.integer({ min: 0, max: 2 }),
+        change: fc.constantFrom(...STALE_CHANGES),
+      }, PLAIN),
+    );
+  }
   if (arbs.length === 0) throw new Error('test/arbitraries/faults: no fault kind to draw from');
   return fc.oneof(...arbs);
 }
@@ -161,5 +223,11 @@ export function describeFault(f: Fault): string {
       return `the ${f.what === 'vm' ? 'whole VM' : f.what === 'node' ? 'data node' : 'agent'} of VM #${f.vm} dies ${f.delayMs} ms after mutating call #${f.afterCall}`;
     case 'leader-restart':
       return `the leader restarts ${f.delayMs} ms after mutating call #${f.afterCall} (old one runs ${f.zombieMs} ms more)`;
+    case 'effect-invisible':
+      return `${f.method} from mutating call #${f.call} on, to that VM, succeeds but its effect is never visible`;
+    case 'agent-dies-on-cancel':
+      return `the agent that gets mutating call #${f.call} dies whenever a call to it is cancelled${f.hangs ? ' (that call hangs until its deadline)' : ''}`;
+    case 'stale-edit':
+      return `${f.delayMs} ms after mutating call #${f.afterCall}, an edit ${f.change === 'none' ? 'of nothing' : `of ${f.change}`} with ${f.lowerBy === 0 ? 'the accepted id' : `the accepted id − ${f.lowerBy}`} is offered`;
   }
 }

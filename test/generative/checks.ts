@@ -96,12 +96,30 @@ export function injectedFaultsExhaust(status: ClusterStatus, failuresByCall: Rea
   return false;
 }
 
+/** What 'effect-invisible' faults hid: the jobs one of whose calls answered success without a visible effect, and their steps (intents). */
+export interface Invisible {
+  jobs: ReadonlySet<string>;
+  steps: ReadonlySet<string>;
+}
+
+/**
+ * Whether an 'effect-invisible' fault explains an ERROR_STATE: the step it names (or its
+ * last job) is one whose job succeeded while the fault hid the effect. Such a step can
+ * never show its effect — the leader, after its attempts, must stop in ERROR_STATE naming
+ * it. An ERROR_STATE naming any other step, or a wait, is not explained by it.
+ */
+export function invisibleEffectExplains(status: ClusterStatus, invisible: Invisible): boolean {
+  const e = status.lastError;
+  if (e === null) return false;
+  return invisible.steps.has(e.step) || (e.jobId !== undefined && invisible.jobs.has(e.jobId));
+}
+
 /**
  * The leader's final state is a fair one: AT_DESIRED_STATE; or ERROR_STATE caused by
  * injected faults that outlast the retries (one fault that can: `faultsCanExhaust`; or
- * several on the same call that add up: injectedFaultsExhaust), or by a
- * restoreFromBackup that names a backup the sink does not hold (a person's mistake the
- * leader can only report).
+ * several on the same call that add up: injectedFaultsExhaust), by a step whose effect an
+ * injected fault kept invisible (invisibleEffectExplains), or by a restoreFromBackup that
+ * names a backup the sink does not hold (a person's mistake the leader can only report).
  */
 export function checkEndState(
   status: ClusterStatus,
@@ -109,14 +127,16 @@ export function checkEndState(
   world: World,
   desired: Desired | undefined,
   failuresByCall: ReadonlyMap<string, number>,
+  invisible: Invisible = { jobs: new Set(), steps: new Set() },
 ): Failure[] {
   if (status.state === 'AT_DESIRED_STATE') return [];
   if (status.state === 'ERROR_STATE') {
     const reason = `${status.lastError?.step ?? '?'}: ${status.lastError?.reason ?? '?'}`;
     if (status.lastError !== null && reason.includes(INJECTED) && (faultsCanExhaust || injectedFaultsExhaust(status, failuresByCall))) return [];
+    if (invisibleEffectExplains(status, invisible)) return [];
     const r = desired?.restoreFromBackup;
     if (r !== undefined && world.backup(sinkKey(r.sink), r.id) === undefined && reason.includes(r.id)) return [];
-    return [{ check: 'error-state', message: `ERROR_STATE without an injected fault that outlasts the retries: ${reason}` }];
+    return [{ check: 'error-state', message: `ERROR_STATE without an injected fault that outlasts the retries or hides the step's effect: ${reason}` }];
   }
   return [
     {

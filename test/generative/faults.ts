@@ -1,7 +1,8 @@
 // Turns a scenario's faults (data, test/arbitraries/faults.ts) into decisions about
 // individual calls while the scenario runs: which call fails and how, which times out,
-// which is delivered twice or is slow. Crashes and leader restarts are scheduled by the
-// scenario runner (they are not about one call).
+// which is delivered twice or is slow, which succeeds without a visible effect, which
+// hangs and which agent dies when a call to it is cancelled. Crashes, leader restarts
+// and stale edits are scheduled by the scenario runner (they are not about one call).
 //
 // Every injected error says "(injected fault)" in its message, so the harness can tell
 // an ERROR_STATE the faults caused from one the leader caused by itself.
@@ -15,7 +16,7 @@ import {
   UnknownError,
   type AgentCallError,
 } from '../../proto/status.ts';
-import type { CallError, Fault } from '../arbitraries/faults.ts';
+import type { CallError, Fault, InvisibleMethod } from '../arbitraries/faults.ts';
 
 export const INJECTED = '(injected fault)';
 
@@ -49,6 +50,10 @@ export interface CallDecision {
   duplicateAfterMs?: number;
   /** Extra processing time. */
   slowMs?: number;
+  /** Answers success but the world does not show the effect (invisible-effects.ts). */
+  invisible?: boolean;
+  /** Never answers by itself: only the caller's deadline or abort ends it. */
+  hangs?: boolean;
 }
 
 interface Ongoing {
@@ -70,7 +75,19 @@ export class FaultInjector {
    * whichever faults caused them: several faults can hit the same step (checks.ts).
    */
   readonly failuresByCall = new Map<string, number>();
+  /**
+   * Jobs (request.job.jobId) one of whose calls answered success while an
+   * 'effect-invisible' fault hid its effect: an ERROR_STATE naming such a job's step
+   * is one the faults made so (checks.ts).
+   */
+  readonly invisibleJobs = new Set<string>();
   #ongoing: Ongoing[] = [];
+  /** 'effect-invisible' faults that found their call: the method, on this VM, is invisible for good. */
+  readonly #invisible: { index: number; method: InvisibleMethod; vmId: string }[] = [];
+  /** 'effect-invisible' faults waiting for their first call of the method, by index. */
+  readonly #invisibleArmed = new Set<number>();
+  /** VMs whose agent dies when a call to it is cancelled, with the fault's index. */
+  readonly #diesOnCancel = new Map<string, number>();
 
   constructor(faults: readonly Fault[]) {
     this.faults = faults;
@@ -107,13 +124,40 @@ export class FaultInjector {
         case 'call-slow':
           d.slowMs = (d.slowMs ?? 0) + f.ms;
           break;
+        case 'effect-invisible':
+          this.#invisibleArmed.add(index);
+          break;
+        case 'agent-dies-on-cancel':
+          if (!this.#diesOnCancel.has(vmId)) this.#diesOnCancel.set(vmId, index);
+          if (f.hangs) d.hangs = true;
+          break;
       }
     });
+    // Succeeded but never visible: an armed fault takes the first call of its method (and its VM for good).
+    for (const index of [...this.#invisibleArmed]) {
+      const f = this.faults[index];
+      if (f?.kind !== 'effect-invisible' || f.method !== method) continue;
+      this.#invisibleArmed.delete(index);
+      this.#invisible.push({ index, method: f.method, vmId });
+    }
+    const invisible = this.#invisible.find((v) => v.method === method && v.vmId === vmId);
+    if (invisible !== undefined) {
+      d.invisible = true;
+      this.fired[invisible.index] = (this.fired[invisible.index] ?? 0) + 1;
+    }
     if (d.fail !== undefined) {
       const what = `${method} on ${vmId}`;
       this.failuresByCall.set(what, (this.failuresByCall.get(what) ?? 0) + 1);
     }
     return d;
+  }
+
+  /** Whether the agent of `vmId` dies because a call to it was cancelled (an 'agent-dies-on-cancel' fault). */
+  diesOnCancel(vmId: string): boolean {
+    const index = this.#diesOnCancel.get(vmId);
+    if (index === undefined) return false;
+    this.fired[index] = (this.fired[index] ?? 0) + 1;
+    return true;
   }
 
   /** Whether the `ordinal`-th GetState fails. */

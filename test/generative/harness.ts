@@ -4,7 +4,7 @@
 // all run the same thing.
 import { checkStepSafety } from '../../operator/planner/invariants.ts';
 import { plan } from '../../operator/planner/plan.ts';
-import { reconcilerFactory } from './leader.ts';
+import { livenessOptions, reconcilerFactory } from './leader.ts';
 import type { PlantedBug } from './planted-bugs.ts';
 import type { LeaderFactory, RunOptions } from './runner.ts';
 
@@ -21,6 +21,8 @@ export function systemUnderTest(opts: SystemOptions = {}): RunOptions<unknown> {
     factory,
     planner: bug?.planner === undefined ? plan : bug.planner(plan),
     stepSafety: checkStepSafety,
+    // The bound of the REAL leader's options: a planted bug that changes them (retry-forever) is held to it too.
+    liveness: (pace) => livenessOptions(pace),
     ...(bug?.nextEpoch === undefined ? {} : { nextEpoch: bug.nextEpoch }),
   };
 }

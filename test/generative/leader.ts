@@ -4,16 +4,34 @@
 // leaders of one scenario share the way real leaders share a state directory. Offers are
 // validated as the file source validates them (against the accepted latest).
 import { pino } from 'pino';
+import type { DesiredStateHistory } from '../../desired-state/history.ts';
 import type { Desired } from '../../desired-state/types.ts';
 import { validateDesiredStateText } from '../../desired-state/validate.ts';
 import { MemoryFactsStore } from '../../operator/executor/facts-store.ts';
 import { MemoryJournal } from '../../operator/executor/journal-memory.ts';
-import type { ReconcilerOptions } from '../../operator/reconciler/options.ts';
+import type { Job } from '../../operator/ports/journal.ts';
+import type { VmProvider } from '../../operator/ports/vm-provider.ts';
+import { resolveReconcilerOptions, type ReconcilerOptions } from '../../operator/reconciler/options.ts';
 import { Reconciler } from '../../operator/reconciler/reconciler.ts';
+import type { LivenessOptions } from './liveness.ts';
 import type { LeaderFactory, SimLeader } from './runner.ts';
 
+/** The journal the leaders of one scenario share, counting the jobs committed (their step's effect was seen). */
+export class WatchedJournal extends MemoryJournal {
+  #committed = new Set<string>();
+
+  override record(job: Job): Promise<void> {
+    if (job.stages.committed !== undefined) this.#committed.add(job.id);
+    return super.record(job);
+  }
+
+  get committed(): number {
+    return this.#committed.size;
+  }
+}
+
 export interface ReconcilerShared {
-  journal: MemoryJournal;
+  journal: WatchedJournal;
   facts: MemoryFactsStore;
 }
 
@@ -22,9 +40,37 @@ export type ReconcilerTuning = Partial<Omit<ReconcilerOptions, 'cluster' | 'hist
 
 const silent = pino({ level: 'silent' });
 
+/**
+ * The options the liveness bound is derived from (liveness.ts): the reconciler's own
+ * resolution of `tuning` and the scenario's pace, defaults filled in. The ports are
+ * required by the resolver but not read by it.
+ */
+export function livenessOptions(pace: { settleIntervalMs: number; observeIntervalMs: number }, tuning: ReconcilerTuning = {}): LivenessOptions {
+  const unused = {} as unknown;
+  const o = resolveReconcilerOptions({
+    ...pace,
+    ...tuning,
+    cluster: 'sim',
+    history: unused as DesiredStateHistory,
+    provider: unused as VmProvider,
+    journal: new MemoryJournal(),
+    facts: new MemoryFactsStore(),
+    epoch: 1,
+  });
+  return {
+    maxAttempts: o.maxAttempts,
+    settleTimeoutMs: o.settleTimeoutMs,
+    settleIntervalMs: o.settleIntervalMs,
+    retryDelaysMs: o.retryDelaysMs,
+    observeIntervalMs: o.observeIntervalMs,
+    observeDeadlineMs: o.observeDeadlineMs,
+    stuckTimeoutMs: o.stuckTimeoutMs,
+  };
+}
+
 export function reconcilerFactory(tuning: ReconcilerTuning = {}): LeaderFactory<ReconcilerShared> {
   return {
-    createShared: () => ({ journal: new MemoryJournal(), facts: new MemoryFactsStore() }),
+    createShared: () => ({ journal: new WatchedJournal(), facts: new MemoryFactsStore() }),
     spawn: (spec) => {
       const { journal, facts } = spec.shared;
       const reconciler = new Reconciler({
@@ -60,6 +106,8 @@ export function reconcilerFactory(tuning: ReconcilerTuning = {}): LeaderFactory<
         },
         status: () => reconciler.status(),
         jobCount: () => Promise.resolve(journal.size),
+        committed: () => Promise.resolve(journal.committed),
+        jobs: () => journal.list(),
         stop: async () => {
           stop.abort(new Error('the scenario stopped this leader'));
           await done;

@@ -142,6 +142,8 @@ const forgetPending: PlantedBug = {
           },
           status: () => leader.status(),
           jobCount: () => leader.jobCount(),
+          committed: () => leader.committed(),
+          jobs: () => leader.jobs(),
           stop: () => leader.stop(),
         };
         return forgetful;
@@ -193,6 +195,97 @@ const forgetHidden: PlantedBug = {
   budget: 600,
 };
 
+/**
+ * A crashed agent is left for dead: the repairs of drift.ts (restartAgent of a VM whose
+ * agent does not answer) are dropped. Shown by agents that die on a cancelled call: the
+ * leader must restart them.
+ */
+const leaveDeadAgents: PlantedBug = {
+  name: 'leave-dead-agents',
+  breaks: 'an agent that died (here: on a cancelled call) is restarted by the leader',
+  planner: (real) => (d, o) => {
+    const plan = real(d, o);
+    const next = plan.next.filter((p) => p.step.kind !== 'restartAgent' || vmOf(o, p.step.vmId)?.agentUp !== false);
+    return next.length === plan.next.length ? plan : withNext(plan, next);
+  },
+  faultKinds: ['agent-dies-on-cancel'],
+  budget: 300,
+};
+
+/**
+ * Any edit is taken as the newest, whatever its id: an offer whose id is not higher than
+ * the accepted one is renumbered after it (a file source that compares contents, not ids).
+ */
+const takeStaleEdits: PlantedBug = {
+  name: 'take-stale-edits',
+  breaks: 'an edit whose id is not higher than the accepted one is ignored',
+  factory:
+    <S>(real: LeaderFactory<S>): LeaderFactory<S> => ({
+      createShared: (clock) => real.createShared(clock),
+      spawn: (spec) => {
+        const leader = real.spawn(spec);
+        const renumbering: SimLeader = {
+          ...leader,
+          offer: (desired: Desired) => {
+            const latest = spec.history.latest();
+            return leader.offer(latest !== undefined && desired.id <= latest.id ? { ...desired, id: latest.id + 1 } : desired);
+          },
+        };
+        return renumbering;
+      },
+    }),
+  faultKinds: ['stale-edit'],
+  budget: 300,
+};
+
+/**
+ * The livelock of a trial run, planted in the planner: a backup is taken into a place the
+ * leader's own listing never looks (the sink's path with a trailing "/", as a per-VM
+ * resolution of a relative path put it elsewhere). Every job succeeds ("already existed"
+ * after the first), the backup never shows: today's reconciler runs the step for ever
+ * (the liveness check, liveness.ts); one that counts such jobs as failed attempts stops
+ * in ERROR_STATE that no injected fault explains (checks.ts). Either way it is caught.
+ */
+const backupWhereListingDoesNotLook: PlantedBug = {
+  name: 'backup-where-listing-does-not-look',
+  breaks: 'the leader never runs a step for ever whose effect it cannot see (liveness: AT_DESIRED_STATE or ERROR_STATE within the bound)',
+  planner: (real) => (d, o) => {
+    const plan = real(d, o);
+    let changed = false;
+    const next = plan.next.map((p) => {
+      if (p.step.kind !== 'createBackup') return p;
+      changed = true;
+      return stepOf({ ...p.step, sink: { ...p.step.sink, path: `${p.step.sink.path}/` } }, `take ${p.step.backupId} where the listing does not look`);
+    });
+    return changed ? withNext(plan, next) : plan;
+  },
+  budget: 300,
+};
+
+/** A desired state offered while the leader is in ERROR_STATE is answered "pending" and forgotten (the next edit waits for ever). */
+const holdOffersInError: PlantedBug = {
+  name: 'hold-offers-in-error',
+  breaks: 'a newer desired state offered after ERROR_STATE is accepted',
+  factory:
+    <S>(real: LeaderFactory<S>): LeaderFactory<S> => ({
+      createShared: (clock) => real.createShared(clock),
+      spawn: (spec) => {
+        const leader = real.spawn(spec);
+        const holding: SimLeader = {
+          ...leader,
+          offer: async (desired: Desired) => {
+            const s = await leader.status();
+            if (s.state === 'ERROR_STATE') return { status: 'pending', id: desired.id, message: `desired state ${desired.id} waits` };
+            return leader.offer(desired);
+          },
+        };
+        return holding;
+      },
+    }),
+  faultKinds: ['call-fails'],
+  budget: 600,
+};
+
 export const PLANTED_BUGS: readonly PlantedBug[] = [
   twoAtOnce,
   skipFailover,
@@ -203,6 +296,10 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   retryForever,
   ignoreStrangers,
   forgetHidden,
+  leaveDeadAgents,
+  takeStaleEdits,
+  backupWhereListingDoesNotLook,
+  holdOffersInError,
 ];
 
 /** Keeps only the faults a bug needs (none when it names no kinds). */

@@ -2,20 +2,26 @@
 // and executor, or a planted-bug variant) on the SimClock, offers the desired states
 // when the scenario says, injects the faults, lets clients write, and ends when the
 // leader is at rest after the last offer and the last fault — or when it is plainly
-// stuck or looping. Then the end-of-scenario checks run on the world and the leader.
+// stuck or looping, or has worked without progress for longer than its options allow
+// (liveness.ts). Then the end-of-scenario checks run on the world and the leader.
+// Along the way: a stale edit (an id not higher than the accepted one) must be ignored,
+// and a desired state offered while the leader is in ERROR_STATE must be taken at once.
 import type { Desired } from '../../desired-state/types.ts';
 import type { ObservedCluster } from '../../operator/model/observed.ts';
 import type { Plan, Step } from '../../operator/model/step.ts';
 import type { ClusterStatus } from '../../operator/model/status.ts';
 import type { Clock } from '../../operator/ports/clock.ts';
+import type { Job } from '../../operator/ports/journal.ts';
 import type { OfferResult } from '../../operator/ports/leader-api.ts';
 import type { VmProvider } from '../../operator/ports/vm-provider.ts';
 import { canExhaustRetries, describeFault, type Fault } from '../arbitraries/faults.ts';
 import { checkAcceptance, checkEndState, checkNoGhosts, checkWorldMatches, type Failure, type Offer } from './checks.ts';
 import { FaultInjector } from './faults.ts';
+import { LivenessWatch, livelockSteps, livenessBound, type LivenessOptions } from './liveness.ts';
 import { MemoryHistory } from './memory-history.ts';
 import type { Scenario } from './scenario.ts';
 import { SimClock } from './sim-clock.ts';
+import { checkStaleAnswer, staleEdit } from './stale-edits.ts';
 import type { SimContext } from './world-agent.ts';
 import { WorldProvider } from './world-provider.ts';
 import { World } from './world.ts';
@@ -30,6 +36,10 @@ export interface SimLeader {
   status(): Promise<ClusterStatus>;
   /** Jobs in the journal so far. */
   jobCount(): Promise<number>;
+  /** Jobs committed so far: their step's effect was seen (the liveness check's progress). */
+  committed(): Promise<number>;
+  /** Every job of the journal (for the end checks and a failure's report). */
+  jobs(): Promise<Job[]>;
   /** Ends the loop; resolves once it has ended. */
   stop(): Promise<void>;
 }
@@ -67,6 +77,8 @@ export interface RunOptions<S = unknown> {
   maxJobs?: number;
   /** Timers fired at most (a hard bound on the run's cost). @default 300000 */
   maxEvents?: number;
+  /** The leader's options the liveness bound is derived from (liveness.ts), for a scenario's pace; without it, no liveness check. */
+  liveness?: (pace: Scenario['leader']) => LivenessOptions;
 }
 
 export interface ScenarioStats {
@@ -81,6 +93,8 @@ export interface ScenarioStats {
   /** GetState calls (observations × agents). */
   reads: number;
   endState: string;
+  /** The longest the leader worked, outside its jobs, without progress (liveness.ts), ms. */
+  maxIdleMs: number;
 }
 
 export interface ScenarioResult {
@@ -95,12 +109,16 @@ export interface ScenarioResult {
   accepted: Desired[];
   /** The cluster held data at some point: clients wrote to it, or it was restored. */
   heldData: boolean;
+  /** Steps (job intents) one of whose jobs succeeded while an 'effect-invisible' fault hid its effect. */
+  invisibleSteps: string[];
+  /** When the liveness check failed: what the leader kept running meanwhile. */
+  livelock?: { steps: { intent: string; runs: number; succeeded: number }[] };
 }
 
 const POLL_MS = 1000;
 
 interface Trigger {
-  fault: Extract<Fault, { kind: 'crash' | 'leader-restart' }>;
+  fault: Extract<Fault, { kind: 'crash' | 'leader-restart' | 'stale-edit' }>;
   state: 'waiting' | 'scheduled' | 'done';
 }
 
@@ -159,22 +177,42 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
   let lastStatus: ClusterStatus | undefined;
   let restSince: number | undefined;
   let pendingTimers = 0;
-  const triggers: Trigger[] = scenario.faults.flatMap((f): Trigger[] => (f.kind === 'crash' || f.kind === 'leader-restart' ? [{ fault: f, state: 'waiting' }] : []));
+  const triggers: Trigger[] = scenario.faults.flatMap((f): Trigger[] =>
+    f.kind === 'crash' || f.kind === 'leader-restart' || f.kind === 'stale-edit' ? [{ fault: f, state: 'waiting' }] : [],
+  );
+  const liveness = opts.liveness === undefined ? undefined : new LivenessWatch(livenessBound(opts.liveness(scenario.leader), POLL_MS), clock.now());
+  let livelock: ScenarioResult['livelock'];
   const strangers: StrangerTrigger[] = (scenario.world.strangers ?? []).map((s) => ({ afterCall: s.afterCall, state: 'waiting' }));
   const leaders: Running[] = [];
   let epoch = 1;
 
   const current = (): Running => leaders.at(-1) as Running;
 
-  /** Offers `d` to the newest leader, remembering what it answered. */
-  const offerTo = (d: Desired, what: string): void => {
+  /**
+   * Offers `d` to the newest leader, remembering what it answered (a stale edit is checked
+   * on its own and does not count as the last offer). The status is read in the same turn
+   * as the offer is made (the reconciler answers both synchronously), so "offered while in
+   * ERROR_STATE" is exact: such an offer must be taken at once, never left pending behind
+   * the error (a desired state that is not valid may still be refused).
+   */
+  const offerTo = (d: Desired, what: string, stale = false): void => {
     const record: Offer = { desired: d, status: 'threw', acceptedBefore: history.latest()?.desired, everRanBefore: history.everRan() };
-    lastOffer = record;
-    current()
-      .leader.offer(d)
-      .then((r) => {
+    if (!stale) lastOffer = record;
+    const acceptedId = history.latest()?.id;
+    const leader = current().leader;
+    const before = leader.status();
+    const answer = leader.offer(d);
+    Promise.all([before, answer])
+      .then(([s, r]) => {
         record.status = r.status;
         world.note(`${what} of ${d.id}: ${r.status}`);
+        if (stale && acceptedId !== undefined) failures.push(...checkStaleAnswer(d, acceptedId, r.status));
+        if (!stale && s.state === 'ERROR_STATE' && r.status === 'pending') {
+          failures.push({
+            check: 'offer-after-error',
+            message: `desired state ${d.id} was offered while the leader was in ERROR_STATE (${s.lastError?.step ?? '?'}: ${s.lastError?.reason ?? '?'}) and was left pending; after ERROR_STATE a newer desired state is taken at once`,
+          });
+        }
       })
       .catch((err: unknown) => failures.push({ check: 'offer-threw', message: `${what} of ${d.id} threw: ${String(err)}` }));
   };
@@ -202,6 +240,19 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
       lastProgressMs = clock.now();
       restSince = undefined;
       const f = t.fault;
+      if (f.kind === 'stale-edit') {
+        // Not progress for the liveness check: a stale edit must change nothing.
+        const accepted = history.latest();
+        if (accepted === undefined) {
+          world.note(`fault: ${describeFault(f)}: nothing accepted yet, no edit`);
+          return;
+        }
+        const edit = staleEdit(accepted.desired, f);
+        world.note(`fault: ${describeFault(f)}: desired state ${edit.id} while ${accepted.id} is accepted`);
+        offerTo(edit, 'stale edit', true);
+        return;
+      }
+      liveness?.progress(clock.now());
       if (f.kind === 'leader-restart') {
         restartLeader(f.zombieMs);
         return;
@@ -221,6 +272,7 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     for (const t of strangers) {
       if (t.state !== 'due' || !world.strangerJoinsAndDies()) continue;
       t.state = 'done';
+      liveness?.progress(clock.now());
       lastProgressMs = clock.now();
       restSince = undefined;
     }
@@ -299,6 +351,20 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
       finished = true;
       return;
     }
+    if (liveness !== undefined && liveness.poll(clock.now(), s, await current().leader.committed())) {
+      const steps = livelockSteps(await current().leader.jobs(), liveness.since);
+      livelock = { steps };
+      failures.push({
+        check: 'livelock',
+        message:
+          `still WORKING_TOWARDS_DESIRED_STATE ${Math.round((clock.now() - liveness.since) / 1000)} s after its last progress, ${Math.round(liveness.idleMs / 1000)} s of it outside jobs ` +
+          `(bound ${liveness.bound.derivation}); no step's effect became visible meanwhile; it ran: ` +
+          (steps.length === 0 ? 'no job' : steps.map((x) => `"${x.intent}" ×${x.runs} (${x.succeeded} succeeded)`).join(', ')) +
+          (s.pendingId === null ? '' : `; desired state ${s.pendingId} waits behind it (pending)`),
+      });
+      finished = true;
+      return;
+    }
     if (!atRest(s)) {
       restSince = undefined;
       if (clock.now() - lastProgressMs > stuckMs) finished = true; // not converged: checkEndState says so
@@ -333,6 +399,7 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     if (stranger !== undefined) {
       stranger.state = 'done';
       if (world.strangerJoinsAndDies()) {
+        liveness?.progress(clock.now());
         lastProgressMs = clock.now();
         restSince = undefined;
       } else world.note('a stranger could not join: no member runs');
@@ -379,9 +446,14 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
   // ---- checks ----
   for (const v of world.violations) failures.push({ check: v.check, message: `${(v.atMs / 1000).toFixed(3)}s: ${v.message}` });
   const jobs = await current().leader.jobCount();
-  if (finalStatus !== undefined && lastOffer !== undefined && failures.every((f) => f.check !== 'looping')) {
+  const journal: Job[] = injector.invisibleJobs.size > 0 ? await current().leader.jobs() : [];
+  const invisibleSteps = [...new Set(journal.filter((j) => injector.invisibleJobs.has(j.id)).map((j) => j.intent))];
+  if (finalStatus !== undefined && lastOffer !== undefined && failures.every((f) => f.check !== 'looping' && f.check !== 'livelock')) {
     const canExhaust = scenario.faults.some(canExhaustRetries);
-    const endFailures = checkEndState(finalStatus, canExhaust, world, history.latest()?.desired, injector.failuresByCall);
+    const endFailures = checkEndState(finalStatus, canExhaust, world, history.latest()?.desired, injector.failuresByCall, {
+      jobs: injector.invisibleJobs,
+      steps: new Set(invisibleSteps),
+    });
     failures.push(...endFailures);
     failures.push(...checkAcceptance({ status: finalStatus, history: history.list(), lastOffer }));
     const accepted = history.latest()?.desired;
@@ -403,10 +475,13 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
       plans,
       reads: world.reads,
       endState: finalStatus?.state ?? 'unknown',
+      maxIdleMs: liveness?.maxIdleMs ?? 0,
     },
     trace: world.trace,
     faults: scenario.faults.map(describeFault),
     accepted: history.list().map((e) => e.desired),
     heldData: world.writes > 0 || world.restoredFrom !== undefined,
+    invisibleSteps,
+    ...(livelock === undefined ? {} : { livelock }),
   };
 }

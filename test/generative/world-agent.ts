@@ -9,7 +9,9 @@
 //     DEADLINE_EXCEEDED and the agent drops the work (unless a fault says the effect
 //     happened anyway), and a caller's abort cancels it the same way;
 //   - a call that spans an agent restart or crash fails UNAVAILABLE, without effect.
-// The fault injector decides, per call, the failures, time-outs, duplicates and delays.
+// The fault injector decides, per call, the failures, time-outs, duplicates and delays;
+// which calls succeed without a visible effect (invisible-effects.ts); which call hangs
+// until the caller cancels it, and which agents die when a call to them is cancelled.
 import type { AgentCallOptions, AgentPort } from '../../operator/ports/agent-port.ts';
 import { canonicalJson } from '../../desired-state/history.ts';
 import { isMutating, type DecodedResponseOf, type RequestOf, type UnaryMethod } from '../../proto/methods.ts';
@@ -23,6 +25,7 @@ import {
   asAgentCallError,
 } from '../../proto/status.ts';
 import type { CallDecision, FaultInjector } from './faults.ts';
+import { canBeInvisible, invisibleEffect } from './invisible-effects.ts';
 import type { SimClock } from './sim-clock.ts';
 import type { Caller, RecordedOutcome, SimVm, World } from './world.ts';
 
@@ -224,7 +227,7 @@ export class WorldAgent implements AgentPort {
         if (decision.timeout.effect && took < deadlineMs) {
           await clock.sleep(took);
           try {
-            this.#apply(vm, incarnation, method, key, hash, effect);
+            this.#apply(vm, incarnation, method, key, hash, this.#effectOf(method, request, decision, effect));
           } catch {
             // The agent refused; the answer is lost all the same.
           }
@@ -232,12 +235,13 @@ export class WorldAgent implements AgentPort {
         } else await clock.sleep(deadlineMs, signal);
         throw deadlineError();
       }
-      if (took > deadlineMs) {
-        await clock.sleep(deadlineMs, signal);
+      if (took > deadlineMs || decision.hangs === true) {
+        await this.#cancellable(vm, clock.sleep(deadlineMs, signal), signal);
+        this.#diesIfFaulty(vm, `${method} passed its deadline`);
         throw deadlineError();
       }
-      await clock.sleep(took, signal);
-      const response = this.#apply(vm, incarnation, method, key, hash, effect);
+      await this.#cancellable(vm, clock.sleep(took, signal), signal);
+      const response = this.#apply(vm, incarnation, method, key, hash, this.#effectOf(method, request, decision, effect));
       settle({ ok: true, response });
       return response;
     } catch (err) {
@@ -246,6 +250,36 @@ export class WorldAgent implements AgentPort {
     } finally {
       vm.inflight.delete(key);
     }
+  }
+
+  /** The effect to apply: the world's, or (an 'effect-invisible' fault) a success the world never shows. */
+  #effectOf<M extends UnaryMethod>(method: M, request: RequestOf<M>, decision: CallDecision, effect: (vm: SimVm) => DecodedResponseOf<M>): (vm: SimVm) => DecodedResponseOf<M> {
+    if (decision.invisible !== true || !canBeInvisible(method)) return effect;
+    const { world, faults } = this.#ctx;
+    return (vm) => {
+      const response = invisibleEffect(method, world, vm, request as RequestOf<typeof method>) as DecodedResponseOf<M>;
+      const jobId = (request as { job?: { jobId?: string } | null }).job?.jobId;
+      if (jobId !== undefined && jobId !== '') faults.invisibleJobs.add(jobId);
+      return response;
+    };
+  }
+
+  /** Waits for `wait`; when the caller aborts it, the agent of an 'agent-dies-on-cancel' fault dies. */
+  async #cancellable(vm: SimVm, wait: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await wait;
+    } catch (err) {
+      if (signal !== undefined && isAborted(signal)) this.#diesIfFaulty(vm, 'the caller cancelled a call');
+      throw err;
+    }
+  }
+
+  /** A mutating call to `vm` was cancelled: its agent dies if a fault says it does. */
+  #diesIfFaulty(vm: SimVm, why: string): void {
+    const { world, faults } = this.#ctx;
+    if (!vm.agentUp || world.vm(this.#vmId) !== vm || !faults.diesOnCancel(this.#vmId)) return;
+    world.note(`${why}: the agent of ${this.#vmId} dies with it (agent-dies-on-cancel)`);
+    world.crashAgent(this.#vmId);
   }
 
   /** Applies the effect if the agent still runs as when the call arrived, and records the outcome. */
