@@ -18,27 +18,9 @@ export interface KnownIssue {
 }
 
 // Closed: stopped-cluster-that-never-held-data by the planner, single-copy-live-parameter-removal
-// by validation; their regression files guard the fixes.
-export const KNOWN_ISSUES: readonly KnownIssue[] = [
-  {
-    // Open while operator/reconciler/reconciler.ts resets a step's failures when its job
-    // succeeds, whether or not the effect ever shows. Its regression file,
-    // test/regressions/livelock-succeeded-but-never-visible.json, has no knownFailure: it
-    // fails until the reconciler counts such a job as a failed attempt; then delete this
-    // entry (the file guards the fix, and the random search must find no livelock again).
-    id: 'livelock-succeeded-but-never-visible',
-    diagnosis:
-      'a step whose job succeeds but whose effect never becomes visible is run again every settle timeout for ever: ' +
-      'the reconciler resets the step\'s failure count on success, so it never reaches ERROR_STATE, and the next desired state waits behind it for ever',
-    explains: (f, result) =>
-      f.check === 'livelock' &&
-      result.livelock !== undefined &&
-      result.livelock.steps.length > 0 &&
-      // Every step it kept running is one whose effect a fault hid, and its jobs kept succeeding
-      // (a failure among them, from another fault, is counted; the successes reset the count).
-      result.livelock.steps.every((s) => result.invisibleSteps.includes(s.intent) && s.succeeded > 0),
-  },
-];
+// by validation, livelock-succeeded-but-never-visible by the reconciler (a succeeded job
+// whose effect never shows is a failed attempt); their regression files guard the fixes.
+export const KNOWN_ISSUES: readonly KnownIssue[] = [];
 
 /** The failures no known issue explains. */
 export function unexplained(result: ScenarioResult): Failure[] {
