@@ -28,19 +28,31 @@ after(async () => {
 
 const BASE = { name: 'demo', engine: 'redis', version: '7.0', nodeGroups: 1, replicationFactor: 2, maxReplicationFactor: 3, availabilityZones: ['zone-a', 'zone-b'] };
 
-async function start(c: FakeCluster, options: Partial<ReconcilerOptions> = {}) {
-  const clock = new VirtualClock();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'coxswain-liveness-'));
-  dirs.push(dir);
-  const history = new DesiredStateHistory(dir, () => new Date(clock.now()));
-  const journal = new MemoryJournal();
-  const r = new Reconciler({ cluster: 'demo', history, provider: c, journal, facts: new MemoryFactsStore(), clock, epoch: 1, planner: realPlan, ...options });
+interface Shared {
+  clock: VirtualClock;
+  history: DesiredStateHistory;
+  journal: MemoryJournal;
+  facts: MemoryFactsStore;
+}
+
+async function start(c: FakeCluster, options: Partial<ReconcilerOptions> = {}, shared?: Shared) {
+  const clock = shared?.clock ?? new VirtualClock();
+  let history = shared?.history;
+  if (history === undefined) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'coxswain-liveness-'));
+    dirs.push(dir);
+    history = new DesiredStateHistory(dir, () => new Date(clock.now()));
+  }
+  const journal = shared?.journal ?? new MemoryJournal();
+  const facts = shared?.facts ?? new MemoryFactsStore();
+  const r = new Reconciler({ cluster: 'demo', history, provider: c, journal, facts, clock, epoch: 1, planner: realPlan, ...options });
   const ctl = new AbortController();
   const running = r.run(ctl.signal);
   return {
     r,
     clock,
     journal,
+    shared: { clock, history, journal, facts } satisfies Shared,
     offer(fields: Record<string, unknown>) {
       const latest = history.latest();
       const result = validateDesiredStateText(
@@ -201,4 +213,21 @@ test('a valid desired state the planner cannot reach from the cluster as it is n
   assert.equal((await h.offer({ id: 3, replicationFactor: 3 })).status, 'accepted', 'a reachable one is still taken');
   await h.until(at(3), 'reached desired state 3');
   await h.stop();
+});
+
+test('a restarted leader remembers the attempts whose effect never showed: one more try, not a fresh budget', async () => {
+  const c = new FakeCluster();
+  const first = await start(c, { maxAttempts: 3 });
+  await first.offer({ id: 1 });
+  await first.until(at(1), 'reached desired state 1');
+  perVmBackups(c);
+  await first.offer({ id: 2, backups: [{ id: 'b1', sink: { type: 'local', path: '/srv/b' } }] });
+  await first.until(() => first.journal.events.filter((j) => j.ineffective !== undefined).length >= 2, 'two attempts whose effect never showed');
+  await first.stop();
+  const before = c.callsOf('CreateBackup').length;
+  const second = await start(c, { maxAttempts: 3, epoch: 2 }, first.shared);
+  const s = await second.until((x) => x.state === 'ERROR_STATE', 'entered ERROR_STATE');
+  assert.match(s.lastError?.reason ?? '', /3 attempts in all/);
+  assert.equal(c.callsOf('CreateBackup').length - before, 1, 'the new leader tried once more, not three times');
+  await second.stop();
 });
