@@ -67,7 +67,7 @@ test-crash: deps engines
 	COXSWAIN_CRASH_RUNS=$(if $(filter file,$(origin RUNS)),4,$(RUNS)) $(if $(SEED),COXSWAIN_CRASH_SEED=$(SEED)) \
 	  node --import tsx --test --test-reporter=spec --test-force-exit test/e2e/crash.test.ts
 
-# Each operation through Coxswain and as the bare redis-cli sequence of REDIS-NOTES.md,
+# Each operation through Coxswain and as the bare redis-cli sequence (test/bench/baseline.ts),
 # same machine, shape, data and writer, in one run; prints ratios. Under 10 minutes.
 bench: deps engines
 	node --import tsx test/bench/run.ts $(BENCH_ARGS)

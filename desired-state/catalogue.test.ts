@@ -109,8 +109,8 @@ for (const [name, owned] of ownedCases) {
   });
 }
 
-void test('the brief list of owned parameters is owned, each with a reason', () => {
-  const brief = [
+void test('the owned parameters docs/desired-state.md lists are owned, each with a reason', () => {
+  const documented = [
     'port', 'bind', 'cluster-enabled', 'cluster-config-file', 'cluster-port', 'cluster-announce-ip',
     'cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-hostname', 'dir', 'dbfilename',
     'appenddirname', 'appendfilename', 'daemonize', 'supervised', 'pidfile', 'logfile', 'unixsocket',
@@ -118,17 +118,17 @@ void test('the brief list of owned parameters is owned, each with a reason', () 
     'requirepass', 'protected-mode', 'tls-port', 'databases', 'repl-diskless-sync-delay',
     'enable-debug-command', 'enable-module-command', 'loadmodule',
   ];
-  for (const name of brief) assert.ok(ownedParameter('redis', name), name);
+  for (const name of documented) assert.ok(ownedParameter('redis', name), name);
 });
 
-void test('settable parameters: lower case, unique, none owned, the brief list present', () => {
+void test('settable parameters: lower case, unique, none owned, those docs/desired-state.md lists present', () => {
   const names = settableParameterNames('redis');
   assert.equal(new Set(names).size, names.length);
   for (const name of names) {
     assert.equal(name, name.toLowerCase());
     assert.equal(ownedParameter('redis', name), undefined, `${name} is both settable and owned`);
   }
-  const brief = [
+  const documented = [
     'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'timeout', 'tcp-keepalive', 'hz', 'save', 'appendonly',
     'appendfsync', 'lazyfree-lazy-eviction', 'lazyfree-lazy-expire', 'lazyfree-lazy-server-del',
     'lazyfree-lazy-user-del', 'cluster-node-timeout', 'cluster-require-full-coverage',
@@ -137,7 +137,7 @@ void test('settable parameters: lower case, unique, none owned, the brief list p
     'slowlog-log-slower-than', 'slowlog-max-len', 'latency-monitor-threshold', 'notify-keyspace-events',
     'active-expire-effort', 'io-threads', 'tcp-backlog', 'maxclients',
   ];
-  for (const name of brief) assert.ok(settableParameter('redis', name), name);
+  for (const name of documented) assert.ok(settableParameter('redis', name), name);
   assert.equal(settableParameter('redis', 'io-threads')?.apply, 'restart');
   assert.equal(settableParameter('redis', 'tcp-backlog')?.apply, 'restart');
   assert.equal(settableParameter('redis', 'maxmemory')?.apply, 'live');

@@ -53,7 +53,7 @@ export const ENGINES: Readonly<Record<EngineName, EngineInfo>> = {
         from: '7.0',
         to: '8.0',
         allowed: true,
-        evidence: 'a rolling upgrade Redis 7.0 → Valkey 8.0 ran live with zero client errors (REDIS-NOTES)',
+        evidence: 'a rolling upgrade Redis 7.0 → Valkey 8.0 ran live with zero client errors (docs/redis-cluster.md)',
       },
       {
         from: '8.0',

@@ -177,7 +177,7 @@ const refused: Refused[] = [
     hint: 'allowTemporaryVms',
   },
   {
-    name: 'rf 1, running: a zone removed (beyond the brief)',
+    name: 'rf 1, running: a zone removed (an added rule, docs/desired-state.md)',
     previous: prev(single({ availabilityZones: ['zone-a', 'zone-b'] })),
     candidate: next(single({ availabilityZones: ['zone-a'] })),
     code: 'transition',
@@ -186,7 +186,7 @@ const refused: Refused[] = [
     hint: 'allowTemporaryVms',
   },
   {
-    name: 'rf 1, running: a restart-only parameter changed (beyond the brief)',
+    name: 'rf 1, running: a restart-only parameter changed (an added rule, docs/desired-state.md)',
     previous: prev(single({ config: { 'io-threads': 2 } })),
     candidate: next(single({ config: { 'io-threads': 4 } })),
     code: 'transition',
@@ -195,7 +195,7 @@ const refused: Refused[] = [
     hint: 'allowTemporaryVms',
   },
   {
-    name: 'rf 1, running: a restart-only parameter added (beyond the brief)',
+    name: 'rf 1, running: a restart-only parameter added (an added rule, docs/desired-state.md)',
     previous: prev(single({ config: {} })),
     candidate: next(single({ config: { 'tcp-backlog': 1024 } })),
     code: 'transition',
@@ -204,7 +204,7 @@ const refused: Refused[] = [
     hint: 'allowTemporaryVms',
   },
   {
-    name: 'rf 1, running: a live parameter removed (its default comes back only by a restart; beyond the brief)',
+    name: 'rf 1, running: a live parameter removed (its default comes back only by a restart; an added rule, docs/desired-state.md)',
     previous: prev(single({ config: { maxmemory: '99MB', 'maxmemory-policy': 'noeviction' } })),
     candidate: next(single({ config: { 'maxmemory-policy': 'noeviction' } })),
     code: 'transition',
@@ -213,7 +213,7 @@ const refused: Refused[] = [
     hint: /^keep "maxmemory" with the value you want instead .*; or set "allowTemporaryVms": true/,
   },
   {
-    name: 'never ran, stopped: a backup listed in the first desired state (beyond the brief)',
+    name: 'never ran, stopped: a backup listed in the first desired state (an added rule, docs/desired-state.md)',
     previous: undefined,
     candidate: next({ running: false }),
     everRan: false,
@@ -223,7 +223,7 @@ const refused: Refused[] = [
     hint: 'list it once the cluster runs',
   },
   {
-    name: 'never ran, stopped: a backup added to a stopped cluster (beyond the brief)',
+    name: 'never ran, stopped: a backup added to a stopped cluster (an added rule, docs/desired-state.md)',
     previous: prev({ running: false, backups: [] }),
     candidate: next({ running: false, restoreFromBackup: { id: 'old', sink: local('r') }, backups: [{ id: 'old', sink: local('r') }, { id: 'new', sink: local('b') }] }),
     everRan: false,
@@ -233,7 +233,7 @@ const refused: Refused[] = [
     hint: 'remove it for now',
   },
   {
-    name: 'stopped on both sides after it ran: nodeGroups change (beyond the brief)',
+    name: 'stopped on both sides after it ran: nodeGroups change (an added rule, docs/desired-state.md)',
     previous: prev({ running: false }),
     candidate: next({ running: false, nodeGroups: 4 }),
     everRan: true,
@@ -243,7 +243,7 @@ const refused: Refused[] = [
     hint: 'make this change in a desired state with "running": true',
   },
   {
-    name: 'stopped on both sides after it ran: replicationFactor raised (beyond the brief)',
+    name: 'stopped on both sides after it ran: replicationFactor raised (an added rule, docs/desired-state.md)',
     previous: prev({ running: false, replicationFactor: 1 }),
     candidate: next({ running: false, replicationFactor: 2 }),
     everRan: true,
@@ -253,7 +253,7 @@ const refused: Refused[] = [
     hint: '"running": true',
   },
   {
-    name: 'stopped on both sides after it ran: a new backup (beyond the brief)',
+    name: 'stopped on both sides after it ran: a new backup (an added rule, docs/desired-state.md)',
     previous: prev({ running: false }),
     candidate: next({ running: false, backups: [{ id: 'nightly', sink: local('backups') }, { id: 'new', sink: local('b') }] }),
     everRan: true,
@@ -263,7 +263,7 @@ const refused: Refused[] = [
     hint: '"running": true',
   },
   {
-    name: 'stopped on both sides after it ran: vmType change (beyond the brief)',
+    name: 'stopped on both sides after it ran: vmType change (an added rule, docs/desired-state.md)',
     previous: prev({ running: false }),
     candidate: next({ running: false, vmType: 'large' }),
     everRan: true,

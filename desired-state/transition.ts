@@ -1,7 +1,7 @@
 // Transition rules: whether the cluster can go from the accepted desired state to a
 // candidate. A desired state the planner cannot reach is refused here, with the
-// reason, rather than accepted and failed later (DESIGN: "Any accepted desired state
-// must be reachable").
+// reason, rather than accepted and failed later (every accepted desired state must be
+// reachable: docs/architecture.md, "Reachability").
 import { checkParameterValue, settableParameter, versionTransition, type SettableParameter } from './catalogue.ts';
 import { problem, type Problem } from './problem.ts';
 import type { BackupRef, Desired } from './types.ts';
@@ -170,7 +170,7 @@ function checkBackupSinks(previous: Desired, candidate: Desired): Problem[] {
   return out;
 }
 
-// ──────────────────── backups of a cluster that never ran (added beyond the brief) ────────────────────
+// ──────────────────── backups of a cluster that never ran (an added rule: docs/desired-state.md) ────────────────────
 
 /**
  * A cluster that never ran holds no data. Each listed backup must exist, so for a
@@ -245,16 +245,19 @@ function rollingChanges(previous: Desired, candidate: Desired): Change[] {
     out.push({ path: ['vmType'], what: `the VM type change ${previous.vmType} → ${candidate.vmType}` });
   if (previous.storageGiB !== candidate.storageGiB)
     out.push({ path: ['storageGiB'], what: `the storage change ${previous.storageGiB} → ${candidate.storageGiB} GiB` });
-  // Added beyond the brief: nodes in a zone that is no longer listed must move to another.
+  // An added rule (docs/desired-state.md): nodes in a zone that is no longer listed
+  // must move to another.
   for (const zone of removedZones(previous, candidate))
     out.push({ path: ['availabilityZones'], what: `removing zone "${zone}" (its nodes move to other zones)` });
-  // Added beyond the brief: a parameter that only takes effect on restart needs a rolling restart.
+  // An added rule (docs/desired-state.md): a parameter that only takes effect on
+  // restart needs a rolling restart.
   for (const name of restartParameterChanges(previous, candidate))
     out.push({ path: ['config', name], what: `changing config "${name}" (applied only by a restart)` });
-  // Added beyond the brief: a live parameter that is removed goes back to the engine's
-  // default, which the catalogue does not know, so only a restart applies the removal
-  // (the planner: operator/planner/config-diff.ts). Accepting it would leave the planner
-  // blocked on the group's only node, an accepted desired state it cannot reach.
+  // An added rule (docs/desired-state.md): a live parameter that is removed goes back
+  // to the engine's default, which the catalogue does not know, so only a restart
+  // applies the removal (the planner: operator/planner/config-diff.ts). Accepting it
+  // would leave the planner blocked on the group's only node, an accepted desired state
+  // it cannot reach.
   for (const name of removedLiveParameters(previous, candidate))
     out.push({
       path: ['config', name],
@@ -292,7 +295,7 @@ function canonical(param: SettableParameter, value: number | string | undefined)
   return verdict.ok ? verdict.canonical : String(value);
 }
 
-// ──────────────────── a cluster that stays stopped (added beyond the brief) ────────────────────
+// ──────────────────── a cluster that stays stopped (an added rule: docs/desired-state.md) ────────────────────
 
 /**
  * A stopped cluster that has run holds data on nodes that do not run. Moving or

@@ -1,9 +1,9 @@
 // The leader's status of one cluster: what `coxswain status [--json]` prints and what
-// `coxswain wait` polls. The JSON keys are public interface (DESIGN.md's command-line
-// contract): state, acceptedId, pendingId, lastError, nodeGroups[].nodes[] with host,
-// port, role, version, up, and agents[] with id, endpoint, zone, up. Keys are only ever
-// added; those added later are optional here, since a newer command line may read the
-// status of an older leader that lacks them.
+// `coxswain wait` polls. The JSON keys are public interface (docs/desired-state.md,
+// "The command line"): state, acceptedId, pendingId, lastError, nodeGroups[].nodes[]
+// with host, port, role, version, up, and agents[] with id, endpoint, zone, up. Keys are
+// only ever added; those added later are optional here, since a newer command line may
+// read the status of an older leader that lacks them.
 
 export type ReconciliationState = 'WORKING_TOWARDS_DESIRED_STATE' | 'AT_DESIRED_STATE' | 'ERROR_STATE';
 

@@ -3,9 +3,10 @@
 // primary role only to a restarted node); kept VMs are preferred over VMs that are
 // leaving, temporary VMs come last; then the lowest id.
 //
-// Version order (REDIS-NOTES, COMPATIBILITY.md): a replica cannot sync from a primary on
-// a newer version than its own, so a node is promoted only when no other replica of the
-// group (the old primary aside: it restarts next) runs an older version than it.
+// Version order (docs/redis-cluster.md, agent/engines/redis/COMPATIBILITY.md): a
+// replica cannot sync from a primary on a newer version than its own, so a node is
+// promoted only when no other replica of the group (the old primary aside: it restarts
+// next) runs an older version than it.
 import { REDIS_SLOTS, type ObservedDataNode } from '../model/observed.ts';
 import { compareIds } from './names.ts';
 import type { Layout } from './layout.ts';

@@ -1,8 +1,8 @@
-// The safety invariants (DESIGN.md) as a checker of one batch against the observation it
-// was planned from: checkStepSafety returns every violation, in words; [] means the
-// batch is safe to run all at once. plan() must never return a batch it refuses (a
-// property test asserts that), and the generative tests use it beside their own checks
-// of the simulated world.
+// The safety invariants (docs/invariants.md) as a checker of one batch against the
+// observation it was planned from: checkStepSafety returns every violation, in words;
+// [] means the batch is safe to run all at once. plan() must never return a batch it
+// refuses (a property test asserts that), and the generative tests use it beside their
+// own checks of the simulated world.
 //
 // It judges steps by their effect, not by the planner's reasons:
 // 1. a node group that holds data keeps an up node; rolling work (stops) takes down at

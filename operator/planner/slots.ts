@@ -22,8 +22,8 @@ export function shareRange(g: number, n: number): SlotRange | undefined {
 }
 
 /**
- * Balanced as the brief defines it: every kept group within ±1 of 16384/n, and every
- * group that is going away (index ≥ n) empty.
+ * Balanced as docs/invariants.md (invariant 3) defines it: every kept group within ±1
+ * of 16384/n, and every group that is going away (index ≥ n) empty.
  */
 export function isBalanced(slotsByGroup: ReadonlyMap<number, number>, n: number): boolean {
   for (const [g, slots] of slotsByGroup) {

@@ -7,9 +7,9 @@
 //   4. the replicas IN PARALLEL: JoinNode(REPLICA).
 // Then what the leader observes: every node's topology_digest equal, replicas in sync,
 // cluster_state ok, the labels; a repeat changes nothing; slots that are served cannot
-// be claimed. The phases are timed and printed beside REDIS-NOTES' `--cluster create`
-// baseline. Every agent is stopped, every data node killed by pid and every temporary
-// directory removed, even on failure.
+// be claimed. The phases are timed and printed beside the bare `--cluster create`
+// baseline (docs/redis-cluster.md). Every agent is stopped, every data node killed by
+// pid and every temporary directory removed, even on failure.
 import assert from 'node:assert/strict';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -148,7 +148,7 @@ test('the leader founds 3 primaries (one, then two in parallel) and 3 replicas (
         `form 3x2 through JoinNode: start 6 nodes ${seconds(startMs)} (then ${seconds(PAUSE_AFTER_START_MS)} as the leader observes)`,
         `  found ng0 ${seconds(t2 - t1)}; ng1 + ng2 in parallel ${seconds(t3 - t2)}; 3 replicas in parallel ${seconds(t4 - t3)}`,
         `  formed, agreed, cluster_state ok, replicas in sync: ${seconds(form)} after the founding (GetState of 3 agents: ${(t5 - t4).toFixed(0)} ms)`,
-        '  baseline (REDIS-NOTES, redis-cli --cluster create): 1.0 s + 2-4 s to cluster_state:ok + 1.6-3.1 s to agreement = 4.6-8.1 s',
+        '  baseline (docs/redis-cluster.md, redis-cli --cluster create): 1.0 s + 2-4 s to cluster_state:ok + 1.6-3.1 s to agreement = 4.6-8.1 s',
       ].join('\n'),
     );
 

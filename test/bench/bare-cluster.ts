@@ -1,6 +1,6 @@
 // The tools of the bare, hand-driven baseline: start and stop redis-server /
 // valkey-server processes with the configuration Coxswain's agent renders, run
-// `redis-cli`, and wait the way REDIS-NOTES says one must (trap 1): not only for
+// `redis-cli`, and wait the way docs/redis-cluster.md says one must (trap 1): not only for
 // `cluster_state:ok`, but until every node's CLUSTER NODES agrees on the topology (ids,
 // addresses, roles, primaries, slots). No Coxswain code drives the cluster here; only
 // the config renderer is shared, so both sides run the servers with the same settings.

@@ -1,6 +1,6 @@
 // The baseline of `make bench`: every operation as the bare, hand-driven `redis-cli`
-// sequence of REDIS-NOTES.md, on 3 primaries × 1 replica over loopback, timed, with the
-// continuous writer running and its errors counted. No Coxswain code drives the cluster;
+// sequence (docs/redis-cluster.md, "Timings"), on 3 primaries × 1 replica over
+// loopback, timed, with the continuous writer running and its errors counted. No Coxswain code drives the cluster;
 // the servers get the configuration the agent renders (agent/engines/redis/config.ts),
 // so both sides run the same servers with the same settings.
 //
@@ -191,7 +191,7 @@ async function restartReplica(run: BaselineRun, node: BareNode, version: EngineV
   await waitForAgreement(run.nodes);
 }
 
-/** Per shard: the replica, a planned failover to it, the old primary (REDIS-NOTES). */
+/** Per shard: the replica, a planned failover to it, the old primary (docs/redis-cluster.md). */
 async function rolling(run: BaselineRun, version: EngineVersion): Promise<void> {
   for (const shard of run.shards) {
     await restartReplica(run, shard.replica, version);

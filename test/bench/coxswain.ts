@@ -1,6 +1,6 @@
 // The Coxswain side of `make bench`: the same operations as baseline.ts, on the same
 // shape and data with the same writer, driven only through Coxswain's PUBLIC command
-// line (DESIGN.md, "Command line — the contract"), as a person would:
+// line (docs/desired-state.md, "The command line"), as a person would:
 //
 //   coxswain up -f FILE --detach --state-dir D      bootstrap (FILE at id 1)
 //   edit FILE (operator/demo/edit-jsonc.ts), raising "id" each time:

@@ -1,6 +1,6 @@
 // The data both sides of the bench load after bootstrap (LOAD_BATCH keys at a time, as
-// REDIS-NOTES measured), its read-back, and the short probe run on a new cluster right
-// after an operation reports it done.
+// the hand-measured baseline did: docs/redis-cluster.md), its read-back, and the short
+// probe run on a new cluster right after an operation reports it done.
 import type { Cluster } from 'ioredis';
 import { ClusterWriter, connectCluster, readBack } from '../support/writer.ts';
 import type { ClusterAddress, VerifyReport } from '../support/writer.ts';

@@ -49,7 +49,7 @@ export interface MemoryFigures {
   dataNodesKiB: number[];
 }
 
-/** The shape both sides build: 3 primaries × 1 replica (REDIS-NOTES), one more shard for scale-out. */
+/** The shape both sides build: 3 primaries × 1 replica (the baseline's, docs/redis-cluster.md), one more shard for scale-out. */
 export const SHAPE = { nodeGroups: 3, replicationFactor: 2 } as const;
 
 /** The engine parameters of the desired-state example; the baseline's servers get the same. */
@@ -59,7 +59,7 @@ export const ENGINE_CONFIG: Record<string, string> = { 'maxmemory-policy': 'noev
 export const dataKey = (i: number): string => `data:${i}`;
 export const dataValue = (i: number): string => `value-${i}`;
 
-/** Keys written per batch while loading (REDIS-NOTES: batches of 5,000). */
+/** Keys written per batch while loading (as the baseline, docs/redis-cluster.md: batches of 5,000). */
 export const LOAD_BATCH = 5_000;
 
 /** How long the probe writer runs on a new cluster right after bootstrap/restore report done. */

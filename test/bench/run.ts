@@ -1,6 +1,6 @@
 // `make bench` (Coxswain issue #6, part 3): runs each operation twice in one run, on the
 // same machine with the same shape (3 primaries × 1 replica), data (100k keys) and
-// continuous writer — as the bare hand-driven redis-cli sequence of REDIS-NOTES.md
+// continuous writer — as the bare hand-driven redis-cli sequence (docs/redis-cluster.md)
 // (baseline.ts) and through Coxswain's command line (coxswain.ts) — and prints one line
 // per operation (format in report.ts), then the planner's latency on synthetic clusters
 // of 1,000 and 10,000 nodes, generative scenarios per second, and the memory (RSS) of

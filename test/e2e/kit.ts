@@ -157,7 +157,7 @@ async function shapeProblems(cluster: CliCluster, id: number, shape: Shape): Pro
 /**
  * Every check of the file's header, after `cluster` reported AT_DESIRED_STATE for `id`.
  * The nodes may still be exchanging the last topology change for a moment after the
- * leader reported done (REDIS-NOTES trap 1): the checks are repeated for up to
+ * leader reported done (docs/redis-cluster.md trap 1): the checks are repeated for up to
  * `settleSeconds`, and how long they took is reported, so a slow settle shows up.
  */
 export async function checkCluster(step: string, cluster: CliCluster, id: number, shape: Shape, settleSeconds = 10): Promise<CheckReport> {

@@ -13,7 +13,7 @@ import type { OfferResult } from '../../operator/ports/leader-api.ts';
 import { INJECTED } from './faults.ts';
 import type { SimNode, World } from './world.ts';
 
-/** The label names the leader puts on data nodes (DESIGN: coxswain.io/…). */
+/** The label names the leader puts on data nodes (operator/observe/labels.ts: coxswain.io/…). */
 export const RUNNING_SINCE_LABEL = 'coxswain.io/running-since';
 export const CONFIG_LABEL = 'coxswain.io/config';
 

@@ -1,4 +1,4 @@
-// The generative state tests (DESIGN "Testing layers" 2): random valid desired states
+// The generative state tests (docs/testing.md): random valid desired states
 // and sequences of follow-ups, with random faults, against the simulated world and the
 // real planner, executor and reconciler. Safety is checked after every step (by the
 // world on its actual state, and by the planner's own checkStepSafety); liveness at the

@@ -28,7 +28,7 @@
 // agent's digest covers every node of CLUSTER NODES.
 //
 // The world also watches itself: every intentional change (an agent call, a provider
-// call) is checked against the safety invariants of DESIGN.md on the world's ACTUAL
+// call) is checked against the safety invariants of docs/invariants.md on the world's ACTUAL
 // state, not on what a planner claims; violations are recorded, never thrown, so a
 // scenario reports all of them.
 import type { Desired, EngineVersion } from '../../desired-state/types.ts';

@@ -1,5 +1,5 @@
-// One Coxswain cluster driven only through its PUBLIC command line (DESIGN.md, "Command
-// line — the contract"), as a person would: write FILE, `up -f FILE --detach`, edit FILE
+// One Coxswain cluster driven only through its PUBLIC command line (docs/desired-state.md,
+// "The command line"), as a person would: write FILE, `up -f FILE --detach`, edit FILE
 // raising "id", `wait --id N`, `status --json`, `jobs --json`, `down --purge`. Used by
 // the bench (test/bench/coxswain.ts) and the end-to-end tests (test/e2e/).
 //
@@ -159,7 +159,7 @@ export class CliCluster {
     const run = await this.cli(args, timeoutMs);
     if (run.code !== 0) {
       const said = `${run.stderr}${run.stdout}`.trim().split('\n').slice(-10).join('\n');
-      const hint = /unknown command/.test(said) ? ' (this command of the DESIGN.md contract is not in the coxswain binary yet)' : '';
+      const hint = /unknown command/.test(said) ? ' (this command of the contract in docs/desired-state.md is not in the coxswain binary yet)' : '';
       throw new CoxswainCommandError(`coxswain ${args.join(' ')} exited with ${String(run.code ?? run.signal)}${hint}:\n${said}`);
     }
     return run;

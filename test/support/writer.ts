@@ -2,21 +2,22 @@
 // writes fresh keys (SET <prefix>k<n> v<n>) and reads each loop's previous key back while
 // an operation runs, records every acknowledged write, and counts client errors. After
 // `stop()`, `verify()` reads every acknowledged write back and reports the missing and
-// the wrong ones: "no acknowledged write may be lost" (DESIGN.md, testing layer 4).
+// the wrong ones: "no acknowledged write may be lost" (docs/testing.md, "End to end").
 //
 // What counts as a client error: a command that FINALLY failed, after the client's own
 // retries — what an application using these settings would see. Redirections (MOVED,
 // ASK) and retried failures are not errors; they show as latency.
 //
 // The client settings (CLIENT_SETTINGS) are chosen so that a planned failover costs zero
-// errors, as REDIS-NOTES measured for a rolling restart and the 7.0 → 8.0 upgrade:
+// errors, as the bare baseline measured (docs/redis-cluster.md) for a rolling restart
+// and the 7.0 → 8.0 upgrade:
 // - no auto-pipelining: it throws MOVED at callers across topology changes;
 // - a closed connection (a node stopped) and CLUSTERDOWN are retried after 100 ms, with
 //   the slot map refreshed, TRYAGAIN (a multi-key command during a slot move) likewise;
 // - MOVED is followed at once;
 // - maxRedirections 64 is the budget of all those retries together: with the 100 ms
 //   delays, a command survives about 6 s without a serving primary, longer than the
-//   cluster's failure detection (cluster-node-timeout 5 s, agent/engines/redis/config.ts);
+//   cluster's failure detection (cluster-node-timeout 2 s, agent/engines/redis/config.ts);
 // - commandTimeout 5 s: a command stuck on an unanswering node fails (counts as an
 //   error) rather than hanging the loop forever;
 // - the slot map is refreshed every 2 s besides, so new primaries (scale-out) are used

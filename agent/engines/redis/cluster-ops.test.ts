@@ -2,7 +2,7 @@
 // 8.0). Each scenario runs on its own nodes and prints how long each operation took.
 //
 // Servers are started by a small helper here (not the agent's supervisor), with the
-// flags of REDIS-NOTES.md, and killed by pid in cleanup, also when a test fails.
+// flags docs/redis-cluster.md explains, and killed by pid in cleanup, also when a test fails.
 //
 // Client settings for zero client errors during failover and slot moves (ioredis
 // Cluster, see CLIENT_OPTIONS): the defaults already retry MOVED at once
@@ -225,7 +225,7 @@ function timed(label: string, ms: number): void {
 }
 
 after(() => {
-  if (timings.length > 0) console.log(`# operation timings (compare with REDIS-NOTES.md)\n#   ${timings.join('\n#   ')}`);
+  if (timings.length > 0) console.log(`# operation timings (compare with docs/redis-cluster.md)\n#   ${timings.join('\n#   ')}`);
 });
 
 /** All slots assigned to `primaries` primaries; `replicas[i]` replicas for the i-th

@@ -1,7 +1,7 @@
 // The Redis Cluster operations the agent executes: form, join, failover, data
 // movement, removal, check. Redis 7.0 and Valkey 8.0 speak the same cluster protocol.
 //
-// Rules every operation follows (DESIGN.md "Safety invariants", REDIS-NOTES.md traps):
+// Rules every operation follows (docs/invariants.md; the traps of docs/redis-cluster.md):
 // - Nodes are named by cluster node id; an address is only how we reach them (trap 1).
 // - The topology is observed again before every step, and a step that changes the
 //   topology waits until every node agrees on the result (trap 1).

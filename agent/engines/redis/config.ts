@@ -119,8 +119,9 @@ export function renderRedisConfig(spec: DataNodeSpec): string {
     // protected mode costs nothing; on any other address it would refuse the other
     // nodes' replication connections, so it must be off there.
     ['protected-mode', isLoopback(spec.bindHost) ? 'yes' : 'no'],
-    // Trap 6: a daemonized server re-parents itself away from the agent, which then
-    // cannot see it exit. The agent detaches it itself and keeps its pid.
+    // docs/redis-cluster.md trap 6: a daemonized server re-parents itself away from
+    // the agent, which then cannot see it exit. The agent detaches it itself and keeps
+    // its pid.
     ['daemonize', 'no'],
     ['supervised', 'no'],
     ['cluster-enabled', 'yes'],
@@ -130,8 +131,8 @@ export function renderRedisConfig(spec: DataNodeSpec): string {
     ['appenddirname', AOF_DIR],
     ['logfile', path.join(dir, LOG_FILE)],
     ['pidfile', path.join(dir, PID_FILE)],
-    // Trap 2: the default of 5 s makes every restarted replica wait before its full
-    // resync; a rolling restart took 41 s instead of 1.5 s.
+    // docs/redis-cluster.md trap 2: the default of 5 s makes every restarted replica
+    // wait before its full resync; a rolling restart took 41 s instead of 1.5 s.
     ['repl-diskless-sync-delay', 0],
     ['set-proc-title', 'yes'],
     ['proc-title-template', '{title} {listen-addr} {server-mode}'],
@@ -143,9 +144,10 @@ export function renderRedisConfig(spec: DataNodeSpec): string {
     // the server (copy-on-write memory, latency) every few minutes. Backups call BGSAVE
     // when they need an RDB, and SHUTDOWN then writes no RDB, so stops are quick.
     ['save', ''],
-    // Trap 5: with migration allowed, draining a primary to weight 0 made its replica
-    // move to another primary, so the drained node group lost its replica and the
-    // leader's topology was wrong. Coxswain places every replica itself.
+    // docs/redis-cluster.md trap 5: with migration allowed, draining a primary to
+    // weight 0 made its replica move to another primary, so the drained node group lost
+    // its replica and the leader's topology was wrong. Coxswain places every replica
+    // itself.
     ['cluster-allow-replica-migration', 'no'],
     ['cluster-node-timeout', CLUSTER_NODE_TIMEOUT_MS],
   ];

@@ -246,8 +246,9 @@ export class RedisEngine implements EngineAdapter {
    * SHUTDOWN NOSAVE when the AOF is on: the server still flushes and fsyncs the AOF
    * before it exits (NOSAVE only skips the RDB snapshot), and the AOF is what it loads
    * at the next start, so an RDB written now would cost time proportional to the data
-   * set for nothing. With the AOF off (e.g. during a restore, trap 3) the data would
-   * only be in memory: then SHUTDOWN SAVE, so it is written to dump.rdb first.
+   * set for nothing. With the AOF off (e.g. during a restore, docs/redis-cluster.md
+   * trap 3) the data would only be in memory: then SHUTDOWN SAVE, so it is written to
+   * dump.rdb first.
    */
   async requestStop(endpoint: NodeEndpoint, options: StopRequestOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 2000;

@@ -164,7 +164,7 @@ describe('restore into fresh clusters of other shapes (real servers)', () => {
     sink = new LocalDirectorySink(sinkDir);
     work = await trackedDir(leftovers, 'coxswain-restore-work-');
     const b = await createBackup({ cluster: source.primaries, backupId: 'full', sink });
-    console.log(`# timing backup 3×1, 100k keys: ${secs(b.ms)} (REDIS-NOTES: 0.33 s)`);
+    console.log(`# timing backup 3×1, 100k keys: ${secs(b.ms)} (bare baseline, docs/redis-cluster.md: 0.33 s)`);
     assert.equal(b.manifest.totals.keys, N);
     await createBackup({ cluster: valkeySource.primaries, backupId: 'valkey8', sink });
   });
@@ -232,7 +232,7 @@ describe('restore into fresh clusters of other shapes (real servers)', () => {
     const r = await restoreBackup({ backupId: 'full', sink, cluster: [target.primaries[0] ?? { host: '', port: 0 }], tempDir: tmp, onProgress: (p) => seen.push(p) });
     console.log(
       `# timing restore 3 node groups → ${label}, 100k keys: ${secs(r.ms)} ` +
-        `(checks ${r.timings.checkMs} ms, stage+verify files ${r.timings.stageMs} ms, move ${r.timings.moveMs} ms, count ${r.timings.verifyMs} ms; REDIS-NOTES: 3.1–3.9 s)`,
+        `(checks ${r.timings.checkMs} ms, stage+verify files ${r.timings.stageMs} ms, move ${r.timings.moveMs} ms, count ${r.timings.verifyMs} ms; bare baseline, docs/redis-cluster.md: 3.1–3.9 s)`,
     );
     assert.equal(r.keysInBackup, N);
     assert.equal(r.keysInCluster, N);
@@ -319,7 +319,7 @@ describe('restore into fresh clusters of other shapes (real servers)', () => {
     const flush = async (): Promise<void> => {
       await Promise.all(target.primaries.map((a) => withNode(a, (c) => command(c, 'FLUSHALL'))));
     };
-    /** One non-cluster temporary server per RDB on a TCP port, as trap 8 describes. */
+    /** One non-cluster temporary server per RDB on a TCP port, as docs/redis-cluster.md trap 8 describes. */
     const withTempServers = async (fn: (port: number) => Promise<void>): Promise<void> => {
       for (const g of m.nodeGroups) {
         const d = await trackedDir(leftovers, 'coxswain-bench-');

@@ -4,7 +4,7 @@
 // How: every RDB of the backup is loaded by a temporary, non-cluster server of the
 // TARGET's version (so a Redis 7.0 backup is read by Valkey 8.0 when the target runs
 // 8.0), started with `--appendonly no` — with the AOF on and no AOF directory the
-// server ignores dump.rdb and starts empty (REDIS-NOTES trap 3). It listens on a unix
+// server ignores dump.rdb and starts empty (docs/redis-cluster.md trap 3). It listens on a unix
 // socket in its own temporary directory only, so no port is taken. Its keys are then
 // copied into the cluster by the temporary server itself: SCAN in batches, the keys of
 // a batch grouped by the primary that owns their slot (CRC16, as the cluster computes
@@ -14,7 +14,7 @@
 //
 // Why MIGRATE batches: the three ways were measured on 100k keys (restore.test.ts,
 // COXSWAIN_BENCH_RESTORE=1; figures in the report): `redis-cli --cluster import
-// --cluster-copy --cluster-replace` (REDIS-NOTES trap 8) migrates one key per round
+// --cluster-copy --cluster-replace` (docs/redis-cluster.md trap 8) migrates one key per round
 // trip; SCAN + DUMP/PTTL + RESTORE through an ioredis Cluster client moves every value
 // through this process twice; batched MIGRATE moves the data server to server, a
 // thousand keys per command, and was the fastest by a wide margin.
@@ -175,7 +175,7 @@ async function startTempServer(serverPath: string, dir: string, what: string, op
         '--unixsocketperm', '700',
         '--dir', dir,
         '--dbfilename', 'dump.rdb',
-        '--appendonly', 'no', // trap 3: with the AOF on, dump.rdb would be ignored
+        '--appendonly', 'no', // docs/redis-cluster.md trap 3: with the AOF on, dump.rdb would be ignored
         '--save', '',
         '--daemonize', 'no',
         '--cluster-enabled', 'no',

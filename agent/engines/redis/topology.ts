@@ -1,6 +1,6 @@
 // The cluster topology as the nodes report it, and whether they agree on it.
 //
-// Trap 1 of REDIS-NOTES.md: `cluster_state:ok` does not mean the nodes agree — for
+// Trap 1 of docs/redis-cluster.md: `cluster_state:ok` does not mean the nodes agree — for
 // seconds after a change some still see replicas as slotless primaries. So a step is
 // only taken on a topology every node reports identically: the same node ids with the
 // same roles, primaries and slot ranges, nothing in handshake/fail/pfail, every link
