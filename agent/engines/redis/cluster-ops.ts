@@ -21,7 +21,9 @@
 // --cluster-pipeline 1000) plus waiting for agreement, without which the next reshard
 // refuses to start. Here, progress is reported per window, an AbortSignal stops it
 // between two pipelined steps, and the next call finishes half-moved slots itself; a
-// killed redis-cli leaves open slots that need `--cluster fix`.
+// killed redis-cli leaves open slots that need `--cluster fix`. On Valkey 8.0 each SETSLOT
+// waits for the primary's replicas; there they go out over many connections at once
+// (`migrate`).
 //
 // Convergence: after a change only the node that changed knows it; the others learn
 // from its next ping, which with the default cluster-node-timeout takes seconds (a
