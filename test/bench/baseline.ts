@@ -16,6 +16,7 @@
 //                    before the next step; after the failover, agreeing on the slot map is
 //                    enough to stop the old primary (bare-cluster.ts, Agreement)
 //   upgrade          the same order, restarting on valkey-server (8.0) with the same data dir
+//   scale-out-valkey, scale-in-valkey  scale-out and scale-in again, after the upgrade (Valkey 8.0)
 //   backup           BGSAVE each primary, wait for the save (LASTSAVE / rdb_saves), copy
 //                    dump.rdb, keep each shard's slot ranges in a manifest
 //   restore          a fresh 6-node cluster of the backup's version, then per backed-up RDB a
@@ -343,6 +344,16 @@ export async function runBaseline(opts: BaselineOptions = {}): Promise<SideResul
     const upgradeBegan = Date.now();
     result.ops.upgrade = await timed(run, 'upgrade', () => rolling(run, '8.0'));
     await expectCluster('upgrade', run.addresses(), { members: 6, primaries: 3, server: 'valkey 8.0', restartedAfter: upgradeBegan });
+    let addedValkey: Shard | undefined;
+    result.ops['scale-out-valkey'] = await timed(run, 'scale-out-valkey', async () => {
+      addedValkey = await scaleOut(run);
+    });
+    await expectCluster('scale-out-valkey', run.addresses(), { members: 8, primaries: 4, server: 'valkey 8.0' });
+    result.ops['scale-in-valkey'] = await timed(run, 'scale-in-valkey', async () => {
+      if (addedValkey === undefined) throw new BenchStepError('scale-out-valkey added no shard');
+      await scaleIn(run, addedValkey);
+    });
+    await expectCluster('scale-in-valkey', run.addresses(), { members: 6, primaries: 3, server: 'valkey 8.0' });
     result.ops.backup = await timed(run, 'backup', () => backup(run));
     result.memory = { leaderKiB: undefined, agentsKiB: [], dataNodesKiB: await rssOf(run.nodes) };
     const restoreResult = await timed(run, 'restore', () => restore(run));

@@ -8,6 +8,7 @@
 //     nodeGroups 3                                   scale-in
 //     runningSince = id                              rolling-restart
 //     version "8.0"                                  upgrade
+//     nodeGroups 4, then 3                           scale-out-valkey, scale-in-valkey (on 8.0)
 //     backups [{ id, sink: local dir }]              backup
 //   coxswain wait --id N --timeout S --state-dir D  after each: exit 0 once AT_DESIRED_STATE
 //   coxswain status --json --state-dir D            the data nodes' addresses, for the client
@@ -136,6 +137,10 @@ export async function runCoxswain(opts: CoxswainOptions = {}): Promise<SideResul
     const upgradeBegan = Date.now();
     result.ops.upgrade = await timed('upgrade', () => step({ version: '8.0' }));
     await expectCluster('upgrade', await main.dataAddresses(), { members: 6, primaries: 3, server: 'valkey 8.0', restartedAfter: upgradeBegan });
+    result.ops['scale-out-valkey'] = await timed('scale-out-valkey', () => step({ nodeGroups: SHAPE.nodeGroups + 1 }));
+    await expectCluster('scale-out-valkey', await main.dataAddresses(), { members: 8, primaries: 4, server: 'valkey 8.0' });
+    result.ops['scale-in-valkey'] = await timed('scale-in-valkey', () => step({ nodeGroups: SHAPE.nodeGroups }));
+    await expectCluster('scale-in-valkey', await main.dataAddresses(), { members: 6, primaries: 3, server: 'valkey 8.0' });
     result.ops.backup = await timed('backup', () => step({ backups: [backupRef] }));
 
     const status = await main.status();

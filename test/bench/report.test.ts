@@ -28,7 +28,7 @@ test('every operation gets a line, in order, even when a side stopped early', ()
   const opLines = lines.filter((l) => LINE.test(l));
   assert.deepEqual(
     opLines.map((l) => l.split(':')[0]),
-    ['bootstrap', 'scale-out', 'scale-in', 'rolling-restart', 'upgrade', 'backup', 'restore'].map((o) => `bench ${o}`),
+    ['bootstrap', 'scale-out', 'scale-in', 'rolling-restart', 'upgrade', 'scale-out-valkey', 'scale-in-valkey', 'backup', 'restore'].map((o) => `bench ${o}`),
   );
   assert.ok(lines.includes('bench baseline failed: redis-cli --cluster create failed: | [ERR] Node is not empty'));
   assert.deepEqual(sideProblems(baseline), ['baseline: redis-cli --cluster create failed:']);

@@ -21,7 +21,9 @@
 // --cluster-pipeline 1000) plus waiting for agreement, without which the next reshard
 // refuses to start. Here, progress is reported per window, an AbortSignal stops it
 // between two pipelined steps, and the next call finishes half-moved slots itself; a
-// killed redis-cli leaves open slots that need `--cluster fix`.
+// killed redis-cli leaves open slots that need `--cluster fix`. On Valkey 8.0 each SETSLOT
+// waits for the primary's replicas; there they go out over many connections at once
+// (`migrate`).
 //
 // Convergence: after a change only the node that changed knows it; the others learn
 // from its next ping, which with the default cluster-node-timeout takes seconds (a
@@ -125,12 +127,34 @@ export interface MoveOptions extends OpOptions {
   onProgress?: ((p: MoveProgress) => void) | undefined;
 }
 
+/** Where the time of a move went, in ms (for the agent's log and the tests). */
+export interface MovePhases {
+  /** Finishing slots an earlier, interrupted move left open. */
+  resumeMs: number;
+  /** Waiting until the nodes agree before the move. */
+  agreeBeforeMs: number;
+  /** SETSLOT IMPORTING on the target. */
+  importingMs: number;
+  /** SETSLOT MIGRATING on the source. */
+  migratingMs: number;
+  /** GETKEYSINSLOT and MIGRATE. */
+  keysMs: number;
+  /** SETSLOT NODE on the target and the source. */
+  ownerMs: number;
+  /** Waiting until the nodes agree after the move. */
+  agreeAfterMs: number;
+  /** Not a time: CLUSTER SETSLOT commands sent one after the other on one connection,
+   * summed over the steps (each waits for the node's replicas on Valkey 8.0). */
+  setslotRounds: number;
+}
+
 export interface MoveResult extends OpResult {
   /** Slots moved by this call (for `{count}`: the slots that were chosen). */
   slots: SlotRange[];
   keysMoved: number;
   /** Slots an earlier interrupted move had left half-moved and this call finished. */
   resumedSlots: number;
+  phases: MovePhases;
 }
 
 export interface FailoverResult extends OpResult {
@@ -169,6 +193,10 @@ export interface ClusterOpsOptions {
   slotWindow?: number | undefined;
   /** Keys per MIGRATE command (default 1000). */
   keysPerMigrate?: number | undefined;
+  /** Connections per node over which the CLUSTER SETSLOT commands of a window are
+   * spread where each waits for the node's replicas (Valkey 8.0); default 64, 1 sends
+   * them all down one connection. See `migrate`. */
+  setslotConnections?: number | undefined;
 }
 
 const NO_LOG: OpsLogger = { info: () => undefined, warn: () => undefined };
@@ -261,6 +289,14 @@ export function planDrain(topology: Topology, id: string): PlannedMove[] {
 
 // ---------------------------------------------------------------------------------
 // Small helpers
+
+function noMovePhases(): MovePhases {
+  return { resumeMs: 0, agreeBeforeMs: 0, importingMs: 0, migratingMs: 0, keysMs: 0, ownerMs: 0, agreeAfterMs: 0, setslotRounds: 0 };
+}
+
+function addMovePhases(into: MovePhases, more: MovePhases): void {
+  for (const k of Object.keys(into) as (keyof MovePhases)[]) into[k] += more[k];
+}
 
 async function ipOf(host: string): Promise<string> {
   if (isIP(host) !== 0) return host;
@@ -407,6 +443,7 @@ export class RedisClusterOps {
   private readonly pollMs: number | undefined;
   private readonly slotWindow: number;
   private readonly keysPerMigrate: number;
+  private readonly setslotConnections: number;
 
   constructor(opts: ClusterOpsOptions = {}) {
     for (const a of opts.seeds ?? []) this.members.set(formatAddr(a), a);
@@ -415,6 +452,7 @@ export class RedisClusterOps {
     this.pollMs = opts.pollMs;
     this.slotWindow = opts.slotWindow ?? 256;
     this.keysPerMigrate = opts.keysPerMigrate ?? 1000;
+    this.setslotConnections = Math.max(1, Math.floor(opts.setslotConnections ?? 64));
   }
 
   /** The member addresses the next observation starts from. */
@@ -837,12 +875,17 @@ export class RedisClusterOps {
     if (fromId === toId) {
       throw redisOpError({ op, reason: 'BAD_ARGUMENT', nodeId: fromId, detail: 'source and target are the same node', action: 'name two different primaries' });
     }
-    const resumedSlots = await this.resumeOpenSlots(op, opts);
+    const phases = noMovePhases();
+    let t = Date.now();
+    const resumedSlots = await this.resumeOpenSlots(op, opts, phases);
+    phases.resumeMs = Date.now() - t;
+    t = Date.now();
     // A member that died (flagged fail, no slots) would hold up the agreement until it
     // is started again, which the leader cannot do while this move runs (seen end to
     // end: a killed replica held a scale-in for 5 attempts of 5 tries of 30 s). Slots
     // move between the two primaries; a failed node learns the result when it is back.
     const topo = (await this.agree(op, { signal, ignoreFailed: true })).topology;
+    phases.agreeBeforeMs = Date.now() - t;
     const from = this.requirePrimary(op, topo, fromId);
     const to = this.requirePrimary(op, topo, toId);
     const owned = new Set(rangesToSlots(from.slots));
@@ -875,11 +918,15 @@ export class RedisClusterOps {
       wanted = list.slice(Math.max(0, list.length - slots.count));
     }
     if (wanted.length === 0) {
-      return { changed: resumedSlots > 0, topology: topo, ms: Date.now() - started, slots: [], keysMoved: 0, resumedSlots };
+      return { changed: resumedSlots > 0, topology: topo, ms: Date.now() - started, slots: [], keysMoved: 0, resumedSlots, phases };
     }
-    const keysMoved = await this.migrate(op, topo, from, to, wanted, 'move', opts);
+    const keysMoved = await this.migrate(op, topo, from, to, wanted, 'move', opts, phases);
+    t = Date.now();
     const obs = await this.agree(op, { signal, ignoreFailed: true });
-    return { changed: true, topology: obs.topology, ms: Date.now() - started, slots: slotsToRanges(wanted), keysMoved, resumedSlots };
+    phases.agreeAfterMs = Date.now() - t;
+    const ms = Date.now() - started;
+    this.log.info({ op, fromId, toId, slots: wanted.length, keysMoved, resumedSlots, ms, ...phases }, 'Moved slots');
+    return { changed: true, topology: obs.topology, ms, slots: slotsToRanges(wanted), keysMoved, resumedSlots, phases };
   }
 
   /** Moves slots so that every primary (including empty ones) holds an even share. */
@@ -903,11 +950,16 @@ export class RedisClusterOps {
   async drainPrimary(id: string, opts: MoveOptions = {}): Promise<MoveResult> {
     const op = 'drainPrimary';
     const started = Date.now();
-    const resumedSlots = await this.resumeOpenSlots(op, opts);
+    const phases = noMovePhases();
+    let t = Date.now();
+    const resumedSlots = await this.resumeOpenSlots(op, opts, phases);
+    phases.resumeMs = Date.now() - t;
+    t = Date.now();
     const topo = (await this.agree(op, { signal: opts.signal, ignoreFailed: true })).topology;
+    phases.agreeBeforeMs = Date.now() - t;
     const node = this.requirePrimary(op, topo, id);
     if (node.slotCount === 0) {
-      return { changed: resumedSlots > 0, topology: topo, ms: Date.now() - started, slots: [], keysMoved: 0, resumedSlots };
+      return { changed: resumedSlots > 0, topology: topo, ms: Date.now() - started, slots: [], keysMoved: 0, resumedSlots, phases };
     }
     const moves = planDrain(topo, id);
     if (moves.length === 0) {
@@ -927,8 +979,9 @@ export class RedisClusterOps {
       const r = await this.moveSlots(m.fromId, m.toId, m.slots, opts);
       keysMoved += r.keysMoved;
       last = r.topology;
+      addMovePhases(phases, r.phases);
     }
-    return { changed: true, topology: last, ms: Date.now() - started, slots: moved, keysMoved, resumedSlots };
+    return { changed: true, topology: last, ms: Date.now() - started, slots: moved, keysMoved, resumedSlots, phases };
   }
 
   // --- failover ----------------------------------------------------------------------
@@ -1452,12 +1505,24 @@ export class RedisClusterOps {
   // --- slot migration ----------------------------------------------------------------
 
   /**
+   * True when CLUSTER SETSLOT on this primary waits for its replicas: Valkey 8 and later
+   * replicate it and wait for every replica's acknowledgement first (see `migrate`);
+   * Redis 7.0 does not. A primary without replicas has nothing to wait for.
+   */
+  private async setslotWaitsForReplicas(topo: Topology, node: TopologyNode, pool: NodePool): Promise<boolean> {
+    if (replicasOf(topo, node.id).length === 0) return false;
+    const info = parseInfo(await pool.run(node.addr, (c) => command<string>(c, 'INFO', 'server'), node.id));
+    const major = Number((info['valkey_version'] ?? '').split('.')[0]);
+    return info['server_name'] === 'valkey' && major >= 8;
+  }
+
+  /**
    * Finishes slots that an interrupted move left open (a migrating or importing
    * marker): they are moved on to the node they were going to, which is what the
    * interrupted move was doing and what `redis-cli --cluster fix` does. A marker that
    * names a node that is not a primary any more is cleared (SETSLOT STABLE).
    */
-  private async resumeOpenSlots(op: string, opts: MoveOptions): Promise<number> {
+  private async resumeOpenSlots(op: string, opts: MoveOptions, phases: MovePhases = noMovePhases()): Promise<number> {
     const signal = opts.signal;
     // No agreement wait here: an interrupted move may leave the nodes disagreeing about
     // a slot until the move is finished. Markers and ownership are taken from each
@@ -1495,7 +1560,7 @@ export class RedisClusterOps {
       const to = findNode(t, toId);
       if (!from || !to) continue;
       this.log.info({ op, fromId, toId, slots: formatRanges(slotsToRanges(slots)) }, 'finishing half-moved slots');
-      await this.migrate(op, t, from, to, slots.sort((x, y) => x - y), 'resume', opts);
+      await this.migrate(op, t, from, to, slots.sort((x, y) => x - y), 'resume', opts, phases);
     }
     return pairs.size + stale.length;
   }
@@ -1505,10 +1570,25 @@ export class RedisClusterOps {
    *   1. target: SETSLOT s IMPORTING from   (skipped where the target owns s already)
    *   2. source: SETSLOT s MIGRATING to     (skipped where the source no longer owns s)
    *   3. source: GETKEYSINSLOT, MIGRATE … REPLACE KEYS … until the slots are empty
-   *   4. SETSLOT s NODE to on the target, then the source, then every other primary.
+   *   4. SETSLOT s NODE to on the target, then on the source; the other nodes learn the
+   *      new owner from the target's epoch (gossip, and `agree` after the move).
    * REPLACE is right: while a slot migrates, a key that still exists on the source is
    * served by the source, so its copy is the newest. Each step is idempotent, so a
    * window cut short by an abort or a crash is finished by the next call.
+   *
+   * SETSLOT on Valkey 8.0: a primary with replicas replicates each CLUSTER SETSLOT and
+   * holds the client until every replica has acknowledged it, and only then applies it
+   * (so a failover right after cannot lose the slot's state). One connection therefore
+   * waits one replica round trip per SETSLOT, in series: 4 × 1365 = 5,460 waits per
+   * move of 1365 slots, measured at 4.1-7.4 s per move (0.6-2 ms per SETSLOT, more on a
+   * loaded machine) against 0.5-0.9 s on Redis 7.0, which does not wait. The waits of
+   * different connections overlap: the primary asks its replicas for one
+   * acknowledgement per event-loop turn, which releases every client waiting by then.
+   * So on such a node the SETSLOTs of a step are spread over `setslotConnections`
+   * connections (1.5-2.2 s per move with 64; each SETSLOT still waits for its
+   * acknowledgement). On a node that does not wait, one pipelined connection is
+   * fastest (extra connections made Redis 7.0's SETSLOT steps slower, not faster).
+   * `phases.setslotRounds` counts the SETSLOTs a connection sent one after the other.
    */
   private async migrate(
     op: string,
@@ -1518,9 +1598,13 @@ export class RedisClusterOps {
     slots: number[],
     phase: MoveProgress['phase'],
     opts: MoveOptions,
+    phases: MovePhases,
   ): Promise<number> {
     const signal = opts.signal;
-    const pool = new NodePool({ signal, op, commandTimeoutMs: MIGRATE_TIMEOUT_MS + 5_000 });
+    const poolOpts = { signal, op, commandTimeoutMs: MIGRATE_TIMEOUT_MS + 5_000 };
+    const pool = new NodePool(poolOpts);
+    // Connections for SETSLOT: lane 0 is `pool` itself; the others are made on first use.
+    const lanes = [pool, ...Array.from({ length: this.setslotConnections - 1 }, () => new NodePool(poolOpts))];
     const toOwns = new Set(rangesToSlots(to.slots));
     const fromOwns = new Set(rangesToSlots(from.slots));
     const toIp = await ipOf(to.addr.host);
@@ -1528,17 +1612,39 @@ export class RedisClusterOps {
     let done = 0;
     const report = (): void =>
       opts.onProgress?.({ fromId: from.id, toId: to.id, slotsDone: done, slotsTotal: slots.length, keysMoved, phase });
-    // Many commands to one node, written back to back (ioredis pipelines them).
-    const each = (node: TopologyNode, cmds: (string | number)[][]): Promise<unknown[]> =>
-      pool.run(node.addr, (c) => Promise.all(cmds.map(([name, ...args]) => command(c, String(name), ...args))), node.id);
     try {
+      const [fromLanes, toLanes] = await Promise.all(
+        [from, to].map(async (n) => ((await this.setslotWaitsForReplicas(topo, n, pool)) ? lanes.length : 1)),
+      );
+      const width = new Map([
+        [from.id, fromLanes ?? 1],
+        [to.id, toLanes ?? 1],
+      ]);
+      // SETSLOTs to one node: written back to back on each of its connections (ioredis
+      // pipelines them), dealt round-robin over the connections.
+      const setslot = async (node: TopologyNode, cmds: (string | number)[][]): Promise<void> => {
+        if (cmds.length === 0) return;
+        const n = Math.min(width.get(node.id) ?? 1, cmds.length);
+        const parts = Array.from({ length: n }, (_, j) => cmds.filter((__, k) => k % n === j));
+        phases.setslotRounds += parts[0]?.length ?? 0;
+        await Promise.all(
+          parts.map((part, j) =>
+            (lanes[j] ?? pool).run(node.addr, (c) => Promise.all(part.map(([name, ...args]) => command(c, String(name), ...args))), node.id),
+          ),
+        );
+      };
       report();
       for (let i = 0; i < slots.length; i += this.slotWindow) {
         throwIfAborted(signal, op);
         const win = slots.slice(i, i + this.slotWindow);
-        await each(to, win.filter((s) => !toOwns.has(s)).map((s) => ['CLUSTER', 'SETSLOT', s, 'IMPORTING', from.id]));
+        let t = Date.now();
+        await setslot(to, win.filter((s) => !toOwns.has(s)).map((s) => ['CLUSTER', 'SETSLOT', s, 'IMPORTING', from.id]));
+        phases.importingMs += Date.now() - t;
+        t = Date.now();
         const migrating = win.filter((s) => fromOwns.has(s));
-        await each(from, migrating.map((s) => ['CLUSTER', 'SETSLOT', s, 'MIGRATING', to.id]));
+        await setslot(from, migrating.map((s) => ['CLUSTER', 'SETSLOT', s, 'MIGRATING', to.id]));
+        phases.migratingMs += Date.now() - t;
+        t = Date.now();
         // MIGRATE takes keys of one slot per command (CROSSSLOT otherwise); the commands
         // of all slots of the window are written back to back.
         let pending = migrating;
@@ -1578,15 +1684,18 @@ export class RedisClusterOps {
           }
           keysMoved += batches.reduce((n, b) => n + b.length, 0);
         }
-        // Owner switch: target first (it bumps its epoch), then source, then the rest.
+        phases.keysMs += Date.now() - t;
+        t = Date.now();
+        // Owner switch: target first (it bumps its epoch), then source.
         const setNode = win.map((s) => ['CLUSTER', 'SETSLOT', s, 'NODE', to.id]);
-        await each(to, setNode);
-        await each(from, setNode);
+        await setslot(to, setNode);
+        await setslot(from, setNode);
+        phases.ownerMs += Date.now() - t;
         done += win.length;
         report();
       }
     } finally {
-      pool.close();
+      for (const lane of lanes) lane.close();
     }
     return keysMoved;
   }
