@@ -19,7 +19,8 @@ import { Reconciler } from './reconciler.ts';
 import type { ReconcilerOptions } from './options.ts';
 import { FakeCluster } from './testing/fake-cluster.ts';
 import { tinyPlanner } from './testing/tiny-planner.ts';
-import { VirtualClock, settle } from './virtual-clock.ts';
+import { untilStatus } from './testing/until-status.ts';
+import { VirtualClock } from './virtual-clock.ts';
 
 const dirs: string[] = [];
 after(async () => {
@@ -61,21 +62,7 @@ async function start(c: FakeCluster, options: Partial<ReconcilerOptions> = {}, s
       );
       return r.offer(result, 'file:desired.jsonc');
     },
-    async until(pred: (s: ClusterStatus) => boolean, what: string, maxMs = 3_600_000): Promise<ClusterStatus> {
-      const limit = clock.now() + maxMs;
-      for (let turns = 0, idle = 0; ; turns++) {
-        await settle();
-        const s = await r.status();
-        if (pred(s)) return s;
-        const next = clock.nextDue();
-        if (next === undefined && ++idle < 100) continue;
-        idle = 0;
-        if (next === undefined || next > limit || turns > 200_000) {
-          throw new Error(`test: never ${what} within ${maxMs} ms; status: ${JSON.stringify({ state: s.state, lastError: s.lastError, acceptedId: s.acceptedId })}`);
-        }
-        await clock.advanceTo(next);
-      }
-    },
+    until: (pred: (s: ClusterStatus) => boolean, what: string, maxMs?: number) => untilStatus(r, clock, pred, what, maxMs),
     async stop() {
       ctl.abort(new Error('test over'));
       await clock.drive(running);

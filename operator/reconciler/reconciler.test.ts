@@ -19,7 +19,8 @@ import { Reconciler, ReconcilerRunningError } from './reconciler.ts';
 import { ReconcilerOptionsError, type Planner, type ReconcilerOptions } from './options.ts';
 import { FakeCluster } from './testing/fake-cluster.ts';
 import { tinyPlanner } from './testing/tiny-planner.ts';
-import { VirtualClock, settle } from './virtual-clock.ts';
+import { untilStatus } from './testing/until-status.ts';
+import { VirtualClock } from './virtual-clock.ts';
 
 const dirs: string[] = [];
 after(async () => {
@@ -90,21 +91,7 @@ async function harness(options: Partial<ReconcilerOptions> = {}, shared?: Partia
       );
       return r.offer(result, 'file:desired.jsonc');
     },
-    until: async (pred, what, maxMs = 3_600_000) => {
-      const limit = clock.now() + maxMs;
-      for (let turns = 0, idle = 0; ; turns++) {
-        await settle();
-        const s = await r.status();
-        if (pred(s)) return s;
-        const next = clock.nextDue();
-        if (next === undefined && ++idle < 100) continue; // the loop is busy (no timer yet): let it run
-        idle = 0;
-        if (next === undefined || next > limit || turns > 200_000) {
-          throw new Error(`test: never ${what}; status: ${JSON.stringify({ state: s.state, lastError: s.lastError, waiting: s.waiting, acceptedId: s.acceptedId })}`);
-        }
-        await clock.advanceTo(next);
-      }
-    },
+    until: (pred, what, maxMs) => untilStatus(r, clock, pred, what, maxMs),
     wait: (ms) => clock.advance(ms),
     stop: async () => {
       ctl.abort(new Error('test over'));
