@@ -46,8 +46,8 @@ export interface VmProvider {
   list(signal?: AbortSignal): Promise<VmRecord[]>;
   /**
    * Creates the VM and starts its agent. Idempotent by id: for an id that exists, the
-   * VM is returned as it is (same endpoint and data port; no second VM, nothing
-   * restarted). Resolves once the record is persisted and the agent started; the VM is
+   * VM is returned as it is (same endpoint and data port; no second VM; an answering
+   * agent is not restarted, one that does not run may be started). Resolves once the record is persisted and the agent started; the VM is
    * then listed 'running' with the returned endpoint, and its agent answers once up (a
    * provider may resolve before that: observe() treats a new VM whose agent does not
    * answer yet as 'creating'). The record carries the spec's zone, vmType, storageGiB,
