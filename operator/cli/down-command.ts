@@ -105,4 +105,6 @@ async function purgeSummary(stateDir: string): Promise<string> {
 }
 
 /** The local provider, loaded only for a down without a leader. */
-export const downCommand = makeDownCommand({ provider: async (context) => (await import('../leader/provider-factory.ts')).localProviderFactory(context) });
+// The default provider with its default options: a shutdown finds every VM in the provider's
+// inventory and needs none of the options `up` reads from the environment.
+export const downCommand = makeDownCommand({ provider: async (context) => (await import('../vm/providers.ts')).providerFromEnvironment({})(context) });

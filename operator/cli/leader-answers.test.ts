@@ -37,8 +37,10 @@ test('wait, status and logs tell the truth about the edits of the followed file'
     stateDir,
     file,
     debounceMs: 50,
-    parts: (ctx): Promise<LeaderParts> => {
-      const provider = new FakeCluster();
+    // Any provider, through the factory the leader is given (here the reconciler's fake).
+    provider: () => Promise.resolve(new FakeCluster()),
+    parts: async (ctx): Promise<LeaderParts> => {
+      const provider = await ctx.provider({ stateDir: ctx.layout.stateDir, epoch: ctx.epoch, secret: ctx.secret, logger: ctx.logger });
       const journal = new MemoryJournal();
       const reconciler = new Reconciler({
         cluster: ctx.cluster,
@@ -52,7 +54,7 @@ test('wait, status and logs tell the truth about the edits of the followed file'
         observeIntervalMs: 50,
         settleIntervalMs: 10,
       });
-      return Promise.resolve({ provider, journal, reconciler });
+      return { provider, journal, reconciler };
     },
   });
   try {

@@ -14,6 +14,7 @@ import { fakeParts, fakeStatus } from '../leader/test-fakes.ts';
 import { hasStackTrace, runCli } from '../../test/support/run-cli.ts';
 import { memoryOutput } from './output.ts';
 import { makeUpCommand } from './up-command.ts';
+import { providerFromEnvironment } from '../vm/providers.ts';
 
 const example = readFileSync(new URL('../../desired-state/desired_state.jsonc', import.meta.url), 'utf8');
 
@@ -41,6 +42,7 @@ test('up runs the leader until Ctrl-C, printing progress lines; the cluster is l
       fakeStatus({ acceptedId: 1 }),
     ];
     let stop: ((signal: string) => void) | undefined;
+    const envs: NodeJS.ProcessEnv[] = [];
     const io = memoryOutput();
     const command = makeUpCommand({
       parts: fake.factory,
@@ -51,12 +53,16 @@ test('up runs the leader until Ctrl-C, printing progress lines; the cluster is l
       isTTY: () => false,
       statusIntervalMs: 10,
       env: { COXSWAIN_DATA_PORT_BASE: '23001', COXSWAIN_AGENT_PORT_BASE: '23101' },
+      provider: (env) => {
+        envs.push(env);
+        return providerFromEnvironment(env);
+      },
     });
     const running = command.run(['-f', file, '--state-dir', stateDir], io);
     await until(() => io.stdout.includes('AT_DESIRED_STATE  desired state 1'), 'the progress lines');
     const ctx = fake.contexts[0] as LeaderContext;
-    assert.equal(ctx.dataPortBase, 23001, 'COXSWAIN_DATA_PORT_BASE reaches the provider');
-    assert.equal(ctx.agentPortBase, 23101);
+    assert.equal(typeof ctx.provider, 'function', 'the leader gets a provider factory, not its options');
+    assert.deepEqual(envs, [{ COXSWAIN_DATA_PORT_BASE: '23001', COXSWAIN_AGENT_PORT_BASE: '23101' }], "the provider's options come from the environment");
     assert.match(io.stdout, /^Leader of cluster "demo" started \(epoch 1, pid \d+\), watching .*desired_state\.jsonc\./m);
     assert.match(io.stdout, /^\d\d:\d\d:\d\d WORKING_TOWARDS_DESIRED_STATE {2}desired state 1 {2}0 steps done of about 6 \(estimate\) — now: create VM vm-1/m);
     assert.ok(!io.stdout.includes('\x1b['), 'no escape codes when not on a terminal');

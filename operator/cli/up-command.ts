@@ -18,13 +18,11 @@ import { EXIT_FAILED, EXIT_OK, type Command } from './command.ts';
 import type { Output } from './output.ts';
 import { resolveStateDir, stateDirOption } from './state-dir.ts';
 import { parseCommandLine, UsageError } from './usage.ts';
+import { VmProviderSettingsError, type VmProviderFactory } from '../ports/vm-provider.ts';
+import { AGENT_PORT_BASE_ENV, DATA_PORT_BASE_ENV, providerFromEnvironment } from '../vm/providers.ts';
 
 /** Set in the environment of the background leader `up --detach` starts. */
 export const DETACHED_CHILD_ENV = 'COXSWAIN_LEADER_DETACHED';
-/** Lowest port for new data nodes. @default 7001 */
-export const DATA_PORT_BASE_ENV = 'COXSWAIN_DATA_PORT_BASE';
-/** Lowest port for new agents. @default 7101 */
-export const AGENT_PORT_BASE_ENV = 'COXSWAIN_AGENT_PORT_BASE';
 
 export interface UpCommandDeps {
   /** Builds the provider, journal and reconciler. @default the real ones (operator/leader/wiring.ts) */
@@ -41,6 +39,8 @@ export interface UpCommandDeps {
   detachTimeoutMs: number;
   /** Debounce of the file watch, in ms. @default 300 */
   debounceMs: number | undefined;
+  /** The factory of the VM provider, with its options read from `env`. @default the local provider (operator/vm/providers.ts) */
+  provider: (env: NodeJS.ProcessEnv) => VmProviderFactory;
 }
 
 const BIN = repoPath('operator', 'bin', 'coxswain.mjs');
@@ -63,15 +63,14 @@ function processStopSignals(handler: (signal: string) => void): () => void {
   };
 }
 
-/** A port base from the environment, or undefined when unset. */
-export function portFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const text = env[name];
-  if (text === undefined || text === '') return undefined;
-  const value = Number(text);
-  if (!/^[0-9]+$/.test(text) || value < 1024 || value > 55535) {
-    throw new UsageError(`${name} must be a port number 1024 … 55535 (a data node also uses port + 10000), got "${text}"`, 'up');
+/** The provider's factory; its options from the environment are checked here, before anything starts (a wrong one is a usage error). */
+function chooseProvider(deps: UpCommandDeps): VmProviderFactory {
+  try {
+    return deps.provider(deps.env);
+  } catch (err) {
+    if (err instanceof VmProviderSettingsError) throw new UsageError(err.message, 'up');
+    throw err;
   }
-  return value;
 }
 
 export function makeUpCommand(overrides: Partial<UpCommandDeps> = {}): Command {
@@ -84,6 +83,7 @@ export function makeUpCommand(overrides: Partial<UpCommandDeps> = {}): Command {
     env: process.env,
     detachTimeoutMs: 60_000,
     debounceMs: undefined,
+    provider: (env) => providerFromEnvironment(env),
     ...overrides,
   };
   return {
@@ -120,7 +120,7 @@ Exit status: 0 stopped (Ctrl-C, coxswain down) or, with --detach, started;
       const file = values['file'];
       if (typeof file !== 'string' || file === '') throw new UsageError('missing -f FILE (the desired-state file, e.g. desired-state/desired_state.jsonc)', 'up');
       const stateDir = resolveStateDir(values['state-dir'], deps.env);
-      const ports = { dataPortBase: portFromEnv(deps.env, DATA_PORT_BASE_ENV), agentPortBase: portFromEnv(deps.env, AGENT_PORT_BASE_ENV) };
+      const provider = chooseProvider(deps);
       const absFile = path.resolve(file);
       if (values['detach'] === true) return detach(io, absFile, stateDir, deps);
 
@@ -129,8 +129,7 @@ Exit status: 0 stopped (Ctrl-C, coxswain down) or, with --detach, started;
         stateDir,
         file: absFile,
         parts: deps.parts,
-        ...(ports.dataPortBase === undefined ? {} : { dataPortBase: ports.dataPortBase }),
-        ...(ports.agentPortBase === undefined ? {} : { agentPortBase: ports.agentPortBase }),
+        provider,
         ...(deps.debounceMs === undefined ? {} : { debounceMs: deps.debounceMs }),
       });
       const unsubscribe = deps.onStopSignal((signal) => {

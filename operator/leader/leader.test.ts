@@ -14,7 +14,7 @@ import { readAdminEndpoint } from './admin-protocol.ts';
 import { DesiredStateFileError, startLeader } from './leader.ts';
 import { LeaderRunningError } from './lock.ts';
 import { stateLayout } from './state-layout.ts';
-import { fakeParts } from './test-fakes.ts';
+import { fakeParts, noProvider } from './test-fakes.ts';
 
 const example = readFileSync(new URL('../../desired-state/desired_state.jsonc', import.meta.url), 'utf8');
 
@@ -30,7 +30,7 @@ test('a leader lays out its state, serves its admin interface, and stop() leaves
   const layout = stateLayout(stateDir);
   try {
     const fake = fakeParts();
-    const leader = await startLeader({ stateDir, file, parts: fake.factory, debounceMs: 50 });
+    const leader = await startLeader({ stateDir, file, parts: fake.factory, provider: noProvider, debounceMs: 50 });
     assert.equal(leader.epoch, 1);
     assert.equal(leader.cluster, 'demo');
     assert.equal(readFileSync(layout.epochFile, 'utf8'), '1\n');
@@ -57,7 +57,7 @@ test('a leader lays out its state, serves its admin interface, and stop() leaves
     assert.equal((await client.jobs()).length, 0);
 
     // A second leader on the same directory is refused, and does not take an epoch.
-    await assert.rejects(startLeader({ stateDir, file, parts: fakeParts().factory }), LeaderRunningError);
+    await assert.rejects(startLeader({ stateDir, file, parts: fakeParts().factory, provider: noProvider }), LeaderRunningError);
     assert.equal(readFileSync(layout.epochFile, 'utf8'), '1\n');
 
     const end = await leader.stop();
@@ -69,7 +69,7 @@ test('a leader lays out its state, serves its admin interface, and stop() leaves
     assert.equal(existsSync(layout.pidFile), false);
 
     // The next leader takes the next epoch.
-    const again = await startLeader({ stateDir, file, parts: fakeParts().factory });
+    const again = await startLeader({ stateDir, file, parts: fakeParts().factory, provider: noProvider });
     assert.equal(again.epoch, 2);
     await again.stop();
 
@@ -86,7 +86,7 @@ test('shutdown through the admin interface stops the agents and data nodes, then
   const { dir, stateDir, file } = setUp();
   try {
     const fake = fakeParts();
-    const leader = await startLeader({ stateDir, file, parts: fake.factory });
+    const leader = await startLeader({ stateDir, file, parts: fake.factory, provider: noProvider });
     const client = await AdminClient.connect(stateDir);
     await client.shutdown({ purge: false });
     const end = await leader.ended;
@@ -118,7 +118,7 @@ test('shutdown with purge deletes the state but keeps the backups', async () => 
     mkdirSync(layout.journalDir, { recursive: true });
     writeFileSync(path.join(layout.journalDir, 'jobs.jsonl'), '');
 
-    const leader = await startLeader({ stateDir, file: writeFileWithId(dir, 2), parts: fake.factory });
+    const leader = await startLeader({ stateDir, file: writeFileWithId(dir, 2), parts: fake.factory, provider: noProvider });
     await (await AdminClient.connect(stateDir)).shutdown({ purge: true });
     const end = await leader.ended;
     assert.equal(end.reason, 'shutdown');
@@ -139,7 +139,7 @@ function writeFileWithId(dir: string, id: number): string {
 test('an invalid file with nothing accepted yet is a start-up error that takes nothing', async () => {
   const { dir, stateDir, file } = setUp(example.replace('"replicationFactor": 2,', '"replicationFactor": 9,'));
   try {
-    await assert.rejects(startLeader({ stateDir, file, parts: fakeParts().factory }), (err: unknown) => {
+    await assert.rejects(startLeader({ stateDir, file, parts: fakeParts().factory, provider: noProvider }), (err: unknown) => {
       assert.ok(err instanceof DesiredStateFileError);
       assert.match(err.message, /cannot be run: no desired state was accepted .* yet/);
       assert.match(err.message, /desired_state\.jsonc:\d+:\d+: error: \$\.replicationFactor/);
@@ -159,7 +159,7 @@ test('a reconcile loop that fails ends the leader as failed and releases the loc
   try {
     const fake = fakeParts();
     fake.parts.reconciler.failWith = new Error('planner crashed');
-    const leader = await startLeader({ stateDir, file, parts: fake.factory });
+    const leader = await startLeader({ stateDir, file, parts: fake.factory, provider: noProvider });
     const end = await leader.ended;
     assert.deepEqual(end, { reason: 'failed', error: 'planner crashed' });
     assert.equal(existsSync(stateLayout(stateDir).pidFile), false);

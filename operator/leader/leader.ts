@@ -8,7 +8,8 @@
 //      is contacted — so every agent refuses the previous leader from its first call on;
 //   4. the cluster secret (created once, 0600), the log, the history;
 //   5. the parts: VM provider, journal, reconciler (injected, so tests run the leader
-//      with stand-ins; operator/leader/wiring.ts builds the real ones);
+//      with stand-ins; operator/leader/wiring.ts builds the real ones, with the VM
+//      provider of the factory the leader was given: any provider, chosen by the caller);
 //   6. the admin interface on 127.0.0.1;
 //   7. the file source: first reading offered, then every edit;
 //   8. <stateDir>/leader.json (0600) with the admin port and token — published once the
@@ -27,7 +28,7 @@ import { validateDesiredStateFile, type ValidateOptions } from '../../desired-st
 import { writeFileAtomic } from '../../agent/server/atomic-file.ts';
 import type { Journal } from '../ports/journal.ts';
 import type { LeaderApi } from '../ports/leader-api.ts';
-import type { VmProvider } from '../ports/vm-provider.ts';
+import type { VmProvider, VmProviderFactory } from '../ports/vm-provider.ts';
 import { ADMIN_HOST, AdminServer } from './admin-server.ts';
 import type { AdminEndpoint } from './admin-protocol.ts';
 import { nextEpoch } from './epoch.ts';
@@ -66,10 +67,8 @@ export interface LeaderContext {
   secret: string;
   history: DesiredStateHistory;
   logger: Logger;
-  /** Lowest data node port for new VMs. @default the provider's (7001) */
-  dataPortBase: number | undefined;
-  /** Lowest agent port for new VMs. @default the provider's (7101) */
-  agentPortBase: number | undefined;
+  /** Makes the VM provider, with its own options bound (operator/vm/providers.ts). */
+  provider: VmProviderFactory;
 }
 
 export type PartsFactory = (context: LeaderContext) => Promise<LeaderParts>;
@@ -82,10 +81,8 @@ export interface LeaderOptions {
   parts: PartsFactory;
   /** @default pino to <stateDir>/leader.log */
   logger?: Logger;
-  /** Passed to the VM provider. @default undefined (the provider's default) */
-  dataPortBase?: number;
-  /** Passed to the VM provider. @default undefined (the provider's default) */
-  agentPortBase?: number;
+  /** Makes the VM provider the parts use; the leader knows neither which one nor its options. */
+  provider: VmProviderFactory;
   /** Quiet time after an edit before the file is read, in ms. @default 300 */
   debounceMs?: number;
   /** How long stopping waits for the reconcile loop to end, in ms. @default 15000 */
@@ -176,8 +173,7 @@ export async function startLeader(options: LeaderOptions): Promise<RunningLeader
       secret,
       history,
       logger,
-      dataPortBase: options.dataPortBase,
-      agentPortBase: options.agentPortBase,
+      provider: options.provider,
     });
     const leader = new Leader({ layout, cluster, epoch, file, history, logger, lock, parts, stopTimeoutMs: options.stopTimeoutMs ?? 15_000 });
 

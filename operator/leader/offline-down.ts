@@ -6,22 +6,17 @@
 import { access, readdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { DesiredStateHistory } from '../../desired-state/history.ts';
-import type { VmProvider } from '../ports/vm-provider.ts';
+import type { VmProviderContext, VmProviderFactory } from '../ports/vm-provider.ts';
 import { nextEpoch } from './epoch.ts';
 import { acquireLeaderLock } from './lock.ts';
 import { createLeaderLogger } from './logger.ts';
 import { backupSinkDirs, purgeStateDir, removeIfEmpty, type PurgeResult } from './purge.ts';
 import { readSecret } from './secret.ts';
-import { stateLayout, type StateLayout } from './state-layout.ts';
+import { stateLayout } from './state-layout.ts';
 
-export interface ProviderContext {
-  layout: StateLayout;
-  epoch: number;
-  secret: string;
-  logger: Logger;
-}
-
-export type ProviderFactory = (context: ProviderContext) => Promise<VmProvider>;
+/** What the provider of a state directory is made from (operator/ports/vm-provider.ts). */
+export type ProviderContext = VmProviderContext;
+export type ProviderFactory = VmProviderFactory;
 
 export type OfflineDownResult =
   /** The state directory holds no cluster. */
@@ -71,7 +66,7 @@ export async function shutdownWithoutLeader(options: OfflineDownOptions): Promis
     if (hasVms) {
       const epoch = await nextEpoch(layout.epochFile);
       const secret = await readSecret(layout.secretFile, logger);
-      const provider = await options.provider({ layout, epoch, secret, logger });
+      const provider = await options.provider({ stateDir: layout.stateDir, epoch, secret, logger });
       try {
         logger.info({ epoch, purge: options.purge }, 'Stopping every agent and data node without a leader (coxswain down)');
         await provider.shutdown({ dataNodes: true, purge: options.purge });

@@ -11,7 +11,7 @@ import type { ClusterStatus } from '../model/status.ts';
 import { MemoryJournal } from '../executor/journal-memory.ts';
 import type { Job } from '../ports/journal.ts';
 import type { LeaderApi, OfferResult } from '../ports/leader-api.ts';
-import type { VmProvider, VmRecord } from '../ports/vm-provider.ts';
+import type { VmProvider, VmProviderFactory, VmRecord } from '../ports/vm-provider.ts';
 import type { AgentPort } from '../ports/agent-port.ts';
 import type { LeaderParts, ReconcilerPart } from './leader.ts';
 
@@ -206,3 +206,6 @@ export function fakeParts(): { parts: LeaderParts & { reconciler: FakeReconciler
     },
   };
 }
+
+/** The provider factory of a leader whose fake parts bring their own provider: never called. */
+export const noProvider: VmProviderFactory = () => Promise.reject(new Error('test: the fake parts bring their own provider'));

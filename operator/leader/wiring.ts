@@ -1,17 +1,22 @@
-// The real parts of a leader on this machine: the local VM provider (agents as local
-// processes), the job journal and the leader's facts in the state directory, and the
-// reconciler over them with the real planner and clock. The leader (leader.ts) takes
-// them through PartsFactory, so its own tests run with stand-ins.
+// The real parts of a leader: the VM provider its factory makes (whichever kind the
+// caller chose, operator/vm/providers.ts), the job journal and the leader's facts in the
+// state directory, and the reconciler over them with the real planner and clock. The
+// leader (leader.ts) takes them through PartsFactory, so its own tests run with stand-ins.
 import { FileFactsStore, factsFile } from '../executor/facts-store.ts';
 import { FileJournal, journalFile } from '../executor/journal-file.ts';
 import { Reconciler } from '../reconciler/reconciler.ts';
 import type { LeaderParts, PartsFactory } from './leader.ts';
-import { localProvider } from './provider-factory.ts';
 
 export const realParts: PartsFactory = async (context): Promise<LeaderParts> => {
-  const { layout, cluster, epoch, history, logger } = context;
+  const { layout, cluster, epoch, secret, history, logger } = context;
   const journal = await FileJournal.open(journalFile(layout.stateDir), { logger });
-  const provider = localProvider(context, { dataPortBase: context.dataPortBase, agentPortBase: context.agentPortBase });
+  let provider;
+  try {
+    provider = await context.provider({ stateDir: layout.stateDir, epoch, secret, logger });
+  } catch (err) {
+    await journal.close();
+    throw err;
+  }
   const reconciler = new Reconciler({
     cluster,
     history,

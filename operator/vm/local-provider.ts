@@ -289,6 +289,12 @@ export class LocalVmProvider implements VmProvider {
     });
   }
 
+  /**
+   * The port's restartAgent (its contract: operator/ports/vm-provider.ts), done locally
+   * as a process restart: SIGTERM to the agent, which stops without stopping its data
+   * nodes (they run detached), then a new agent process that adopts them. An agent that
+   * already runs for this agentRunningSince and answers is left alone.
+   */
   async restartAgent(vmId: string, agentRunningSince: number, signal?: AbortSignal): Promise<VmRecord> {
     if (!Number.isSafeInteger(agentRunningSince) || agentRunningSince < 0) {
       throw new InvalidVmSpecError('agentRunningSince', `must be a whole number ≥ 0, got ${agentRunningSince}`);

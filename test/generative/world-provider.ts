@@ -58,10 +58,7 @@ export class WorldProvider implements VmProvider {
     const world = this.#ctx.world;
     for (const vm of world.vms()) {
       if (options.purge) world.deleteVm(vm.record.id);
-      else {
-        if (options.dataNodes) world.crashNode(vm.record.id);
-        world.crashAgent(vm.record.id);
-      }
+      else world.stopVm(vm.record.id, options.dataNodes);
     }
     return Promise.resolve();
   }

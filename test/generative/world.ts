@@ -466,18 +466,34 @@ export class World {
     for (const n of vm?.nodes.values() ?? []) if (n.up) this.#goDown(n, 'crashed');
   }
 
+  /**
+   * The agent dies; the VM stays, and the provider lists it 'running' with its agent down
+   * (the contract, operator/ports/vm-provider.ts: 'failed' is a lost VM), as the local
+   * provider does for a killed agent process.
+   */
   crashAgent(vmId: string): void {
     const vm = this.#vms.get(vmId);
     if (vm === undefined || !vm.agentUp) return;
     vm.agentUp = false;
     vm.agentIncarnation++;
-    vm.record.state = 'failed';
     this.note(`the agent of ${vmId} crashed`);
   }
 
+  /** The VM is lost: its data nodes and agent die, and the provider lists it 'failed'. */
   crashVm(vmId: string): void {
     this.crashNode(vmId);
     this.crashAgent(vmId);
+    const vm = this.#vms.get(vmId);
+    if (vm !== undefined) vm.record.state = 'failed';
+  }
+
+  /** Stopped on purpose (the provider's shutdown without purge): its agent (and, with `dataNodes`, its data nodes) stop; listed 'stopped'. */
+  stopVm(vmId: string, dataNodes: boolean): void {
+    const vm = this.#vms.get(vmId);
+    if (vm === undefined) return;
+    if (dataNodes) this.crashNode(vmId);
+    this.crashAgent(vmId);
+    vm.record.state = 'stopped';
   }
 
   // ───────────── clients ─────────────

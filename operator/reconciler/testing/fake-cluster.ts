@@ -135,8 +135,14 @@ export class FakeCluster implements VmProvider {
     return new FakeAgent(this, vmId);
   }
 
-  shutdown(): Promise<void> {
-    for (const vm of this.vms.values()) vm.agentUp = false;
+  /** As the contract says (operator/ports/vm-provider.ts): the VMs stay, 'stopped', their agents down; with purge nothing is left. */
+  shutdown(options: { dataNodes: boolean; purge: boolean } = { dataNodes: true, purge: false }): Promise<void> {
+    if (options.purge) this.vms.clear();
+    for (const vm of this.vms.values()) {
+      vm.agentUp = false;
+      vm.record.state = 'stopped';
+      if (options.dataNodes) for (const n of vm.nodes.values()) n.up = false;
+    }
     return Promise.resolve();
   }
 
