@@ -25,7 +25,11 @@ class Processes {
   readonly agents = new Map<number, string>();
   readonly leftovers = new Leftovers();
 
-  constructor(readonly clusterDir: string) {}
+  readonly clusterDir: string;
+
+  constructor(clusterDir: string) {
+    this.clusterDir = clusterDir;
+  }
 
   /** Notes what the VM directories name now: agents in their pid files, data nodes in their node records. */
   async note(vmId?: string): Promise<void> {
@@ -61,10 +65,13 @@ class Processes {
 
 /** The provider, noting the processes of each VM as it goes. */
 class Noting implements VmProvider {
-  constructor(
-    readonly inner: LocalVmProvider,
-    readonly seen: Processes,
-  ) {}
+  readonly inner: LocalVmProvider;
+  readonly seen: Processes;
+
+  constructor(inner: LocalVmProvider, seen: Processes) {
+    this.inner = inner;
+    this.seen = seen;
+  }
 
   list(signal?: AbortSignal): Promise<VmRecord[]> {
     return this.inner.list(signal);
