@@ -207,8 +207,12 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
     if (latest !== undefined && candidate.desired.id <= latest.id) {
       return Promise.resolve(this.#refuse('ignored', id, { ...candidate, problems: [idNotIncreasing(latest.id, candidate.desired.id)] }));
     }
-    const cannot = unreachable(this.#o.planner, candidate.desired, latest?.desired, this.#observed);
-    if (cannot.length > 0) return Promise.resolve(this.#refuse('refused', id, { ...candidate, verdict: 'invalid', problems: cannot }));
+    // While the leader works, the cluster is in between: the check waits for the end of
+    // that work (#acceptPending), where the observation shows where the cluster stopped.
+    if (this.#state !== 'WORKING_TOWARDS_DESIRED_STATE' || latest === undefined) {
+      const cannot = unreachable(this.#o.planner, candidate.desired, latest?.desired, this.#observed);
+      if (cannot.length > 0) return Promise.resolve(this.#refuse('refused', id, { ...candidate, verdict: 'invalid', problems: cannot }));
+    }
     if (latest !== undefined && this.#state === 'WORKING_TOWARDS_DESIRED_STATE') {
       const replaced = this.#pending?.id;
       this.#pending = { candidate, source, id: candidate.desired.id };

@@ -30,6 +30,8 @@ export interface Offer {
   /** The latest accepted desired state when it was offered, and whether the cluster had run by then. */
   acceptedBefore: Desired | undefined;
   everRanBefore: boolean;
+  /** What the leader said with its answer. */
+  message?: string;
 }
 
 export interface EndState {
@@ -63,7 +65,7 @@ export function checkAcceptance(end: EndState): Failure[] {
   const accepted = end.history.some((e) => e.id === id);
   if (o.status === 'refused' || o.status === 'ignored') {
     if (!accepted && validAgainst(o.desired, o.acceptedBefore, o.everRanBefore)) {
-      failures.push({ check: 'offer-refused-wrongly', message: `desired state ${id} was ${o.status} although it is valid against the accepted ${o.acceptedBefore?.id ?? '(none)'}` });
+      failures.push({ check: 'offer-refused-wrongly', message: `desired state ${id} was ${o.status} although it is valid against the accepted ${o.acceptedBefore?.id ?? '(none)'}: ${o.message ?? ''}` });
     }
     return failures;
   }

@@ -205,6 +205,7 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     Promise.all([before, answer])
       .then(([s, r]) => {
         record.status = r.status;
+        record.message = r.message;
         world.note(`${what} of ${d.id}: ${r.status}`);
         if (stale && acceptedId !== undefined) failures.push(...checkStaleAnswer(d, acceptedId, r.status));
         if (!stale && s.state === 'ERROR_STATE' && r.status === 'pending') {
