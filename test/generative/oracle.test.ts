@@ -13,7 +13,8 @@ import fc from 'fast-check';
 import { systemUnderTest } from './harness.ts';
 import { unexplained } from './known-issues.ts';
 import { ORACLE_BUGS, plannerOnlyIsHealthy } from './oracle-bugs.ts';
-import type { PlantedBug } from './planted-bugs.ts';
+import { PLANTED_BUGS, faultsFor, type PlantedBug } from './planted-bugs.ts';
+import { arbFaults } from '../arbitraries/faults.ts';
 import { runScenario } from './runner.ts';
 import { arbScenario, type Scenario } from './scenario.ts';
 
@@ -126,4 +127,41 @@ describe('the oracle catches what the old checks miss', () => {
     assert.ok(s.caught, line);
     assert.match(s.evidence, /plan-unsafe/);
   });
+});
+
+/** Scenarios for a planted bug of planted-bugs.ts: the fault kinds it needs, or none (as generative.test.ts). */
+function arbFor(bug: PlantedBug): fc.Arbitrary<Scenario> {
+  const kinds = bug.faultKinds;
+  if (kinds === undefined) return arbPlain();
+  return arbScenario({ faults: { kinds } }).chain((s) => (s.faults.length > 0 ? fc.constant({ ...s, faults: faultsFor(bug, s.faults) }) : arbFaults({ kinds }).map((faults) => ({ ...s, faults }))));
+}
+
+/** The safety bugs of planted-bugs.ts the oracle has a check for, and the check. */
+const REWRITTEN: Readonly<Record<string, string>> = {
+  'stop-two-of-a-group': 'oracle-two-down',
+  'skip-failover': 'oracle-primary-stopped',
+  'remove-group-before-moving-data': 'oracle-vm-deleted-while-member',
+  'delete-restore-backup': 'oracle-restore-backup-deleted',
+  'ignore-epoch': 'oracle-stale-epoch',
+};
+
+describe('the oracle alone catches the safety bugs of planted-bugs.ts', () => {
+  for (const [name, check] of Object.entries(REWRITTEN)) {
+    const bug = PLANTED_BUGS.find((b) => b.name === name);
+    it(`${name} by ${check}`, async () => {
+      assert.ok(bug !== undefined, `planted bug ${name} exists`);
+      const buggy = systemUnderTest({ bug });
+      let tried = 0;
+      const out = await fc.check(
+        fc.asyncProperty(arbFor(bug), async (scenario) => {
+          tried++;
+          return !(await runScenario(scenario, buggy)).failures.some((f) => f.check === check);
+        }),
+        { numRuns: bug.budget, seed: SEED, endOnFailure: true },
+      );
+      const line = `planted bug ${name}: ${out.failed ? `the oracle's ${check} caught it after ${tried} scenarios` : `NOT caught by ${check} in ${tried} scenarios`}`;
+      console.log(line);
+      assert.ok(out.failed, line);
+    });
+  }
 });

@@ -34,6 +34,11 @@
 //   oracle-removed-serving     a node removed or deleted while it served slots
 //   oracle-stale-epoch         an agent or the provider acted for an epoch lower than one it had
 //                              seen, or for a second leader presenting the same epoch
+//   oracle-vm-deleted-while-member  a VM deleted while its data node was still a primary or replica
+//   oracle-forgot-live-node    a member made to forget a node that still exists (only nodes no
+//                              VM runs any more may be forgotten)
+//   oracle-restore-backup-deleted  the backup restoreFromBackup names vanished from its sink
+import { sinkKey } from '../../operator/model/observed.ts';
 import type { Step } from '../../operator/model/step.ts';
 import type { Caller, SafetyCheck, SimNode, World } from './world.ts';
 
@@ -44,6 +49,9 @@ export interface OracleCall {
   method: string;
   vmId: string;
 }
+
+/** The calls the oracle judges: those that can stop, remove, promote or forget a node, or delete a backup. */
+const JUDGED = new Set(['StopDataNode', 'Failover', 'RemoveNode', 'provider.delete', 'ForgetNode', 'DeleteBackup']);
 
 interface NodeBefore {
   node: SimNode;
@@ -107,10 +115,24 @@ export class Oracle {
   /** Applies `effect` (an intentional change) and judges what it really changed. */
   around<T>(call: OracleCall, effect: () => T): T {
     // Only these calls stop, remove or promote a node; the others need no judgement here.
-    if (METHOD_KIND[call.method] === undefined) return effect();
+    if (!JUDGED.has(call.method)) return effect();
     const before = this.#snapshot();
+    const forgotten = new Map(this.#world.liveNodes().map((n) => [n, n.forgotten.size]));
+    const restore = this.#world.desired?.restoreFromBackup;
+    const restoreKey = restore === undefined ? undefined : sinkKey(restore.sink);
+    const restoreHeld = restore !== undefined && restoreKey !== undefined && this.#world.backup(restoreKey, restore.id) !== undefined;
+    const members = call.method === 'provider.delete' ? [...(this.#world.vm(call.vmId)?.nodes.values() ?? [])].filter((n) => n.member && n.role !== 'none') : [];
     const result = effect();
     this.#judge(call, before);
+    for (const n of members) {
+      this.#violate('oracle-vm-deleted-while-member', `VM ${call.vmId} was deleted while its data node ${n.id} was a ${n.role} of the cluster`);
+    }
+    for (const [n, size] of forgotten) {
+      if (!n.deleted && n.forgotten.size > size) this.#violate('oracle-forgot-live-node', `a member was made to forget ${n.id}, a node of VM ${n.vmId} that still exists (${call.method} on ${call.vmId})`);
+    }
+    if (restoreHeld && restore !== undefined && restoreKey !== undefined && this.#world.backup(restoreKey, restore.id) === undefined) {
+      this.#violate('oracle-restore-backup-deleted', `backup ${restore.id} in ${restoreKey}, which restoreFromBackup names, was deleted (${call.method} on ${call.vmId})`);
+    }
     return result;
   }
 

@@ -124,7 +124,10 @@ export type SafetyCheck =
   | 'oracle-batch-group'
   | 'oracle-failover'
   | 'oracle-removed-serving'
-  | 'oracle-stale-epoch';
+  | 'oracle-stale-epoch'
+  | 'oracle-vm-deleted-while-member'
+  | 'oracle-forgot-live-node'
+  | 'oracle-restore-backup-deleted';
 
 export interface Violation {
   check: SafetyCheck;
