@@ -18,7 +18,12 @@
 // is attributed to the step of that leader's latest batch that names the same kind of
 // step on the same VM (a batch has one step per VM): two different steps of one batch
 // that disrupt the same node group — by ground truth, the group of the primary whose data
-// the node copies — break "one disruptive step per group" (invariant 1).
+// the node copies — break "one disruptive step per group" (invariant 1). It trusts that the
+// reconciler runs the batch the planner returned: an executor that merged two batches
+// would be outside this view (the other checks, judged per effect, would still see it).
+//
+// It runs in every scenario (RunOptions.oracle, default on); `run.ts --no-oracle` and
+// systemUnderTest({ oracle: false }) run the old checks only, for comparison.
 //
 // Its checks (SafetyCheck names 'oracle-…'):
 //   oracle-last-copy           a node stopped/removed/deleted while it held the group's last complete live copy
