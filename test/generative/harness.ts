@@ -11,6 +11,8 @@ import type { LeaderFactory, RunOptions } from './runner.ts';
 export interface SystemOptions {
   /** A planted bug to run instead of the real thing. */
   bug?: PlantedBug;
+  /** Run the independent oracle (oracle.ts); false: the old checks only (the world's and plan-unsafe). @default true */
+  oracle?: boolean;
 }
 
 export function systemUnderTest(opts: SystemOptions = {}): RunOptions<unknown> {
@@ -20,7 +22,8 @@ export function systemUnderTest(opts: SystemOptions = {}): RunOptions<unknown> {
   return {
     factory,
     planner: bug?.planner === undefined ? plan : bug.planner(plan),
-    stepSafety: checkStepSafety,
+    stepSafety: bug?.stepSafety === undefined ? checkStepSafety : bug.stepSafety(checkStepSafety),
+    oracle: opts.oracle ?? true,
     // The bound of the REAL leader's options: a planted bug that changes them (retry-forever) is held to it too.
     liveness: (pace) => livenessOptions(pace),
     ...(bug?.nextEpoch === undefined ? {} : { nextEpoch: bug.nextEpoch }),

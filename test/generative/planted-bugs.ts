@@ -7,7 +7,7 @@ import type { Desired } from '../../desired-state/types.ts';
 import { sinkKey, strangers, type ObservedCluster, type ObservedDataNode, type ObservedVm } from '../../operator/model/observed.ts';
 import type { PlannedStep, Plan } from '../../operator/model/step.ts';
 import type { Fault, FaultKind } from '../arbitraries/faults.ts';
-import type { LeaderFactory, Planner, SimLeader } from './runner.ts';
+import type { LeaderFactory, Planner, SimLeader, StepSafety } from './runner.ts';
 
 export interface PlantedBug {
   name: string;
@@ -15,6 +15,11 @@ export interface PlantedBug {
   breaks: string;
   /** The planner to run instead of the real one (from the real one). */
   planner?: (real: Planner) => Planner;
+  /**
+   * The step-safety checker to run instead of the real one (from the real one): a mutant of
+   * a helper the planner and checkStepSafety SHARE changes both (oracle-bugs.ts).
+   */
+  stepSafety?: (real: StepSafety) => StepSafety;
   /** The leader factory to use instead of the real one (from the real one). */
   factory?: <S>(real: LeaderFactory<S>) => LeaderFactory<S>;
   /** The epoch a restarted leader gets. */

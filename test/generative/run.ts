@@ -3,7 +3,8 @@
 // it as a regression file under test/regressions/, and ends with exactly the line
 //   generative: <N> scenarios, <F> failures, <R> scenarios/s
 //
-// Usage: node --import tsx test/generative/run.ts --runs N [--seed S] [--no-save] [--max-failures K] [--issue ID]
+// Usage: node --import tsx test/generative/run.ts --runs N [--seed S] [--no-save] [--max-failures K] [--issue ID] [--no-oracle]
+//   --no-oracle runs the old checks only (the world's and plan-unsafe), without oracle.ts
 //   --issue ID  looks for the smallest scenario that hits the known issue ID (known-issues.ts)
 //               and saves it as a regression file with `knownFailure` set.
 import { pathToFileURL } from 'node:url';
@@ -21,6 +22,7 @@ interface Args {
   save: boolean;
   maxFailures: number;
   issue: KnownIssue | undefined;
+  oracle: boolean;
 }
 
 class UsageError extends Error {}
@@ -29,7 +31,7 @@ class UsageError extends Error {}
 const SHRINK_BUDGET = 150;
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { runs: 1000, seed: Date.now() % 2 ** 31, save: true, maxFailures: 5, issue: undefined };
+  const args: Args = { runs: 1000, seed: Date.now() % 2 ** 31, save: true, maxFailures: 5, issue: undefined, oracle: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): number => {
@@ -41,12 +43,13 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--seed') args.seed = value();
     else if (a === '--max-failures') args.maxFailures = value();
     else if (a === '--no-save') args.save = false;
+    else if (a === '--no-oracle') args.oracle = false;
     else if (a === '--issue') {
       const id = argv[++i];
       args.issue = KNOWN_ISSUES.find((k) => k.id === id);
       if (args.issue === undefined) throw new UsageError(`no known issue ${JSON.stringify(id)}; known: ${KNOWN_ISSUES.map((k) => k.id).join(', ')}`);
     }
-    else throw new UsageError(`unknown argument ${JSON.stringify(a)}; usage: run.ts --runs N [--seed S] [--no-save] [--max-failures K] [--issue ID]`);
+    else throw new UsageError(`unknown argument ${JSON.stringify(a)}; usage: run.ts --runs N [--seed S] [--no-save] [--max-failures K] [--issue ID] [--no-oracle]`);
   }
   return args;
 }
@@ -66,7 +69,7 @@ export function report(scenario: Scenario, result: ScenarioResult): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const sut = systemUnderTest();
+  const sut = systemUnderTest({ oracle: args.oracle });
   const started = performance.now();
   let done = 0;
   let failures = 0;

@@ -17,6 +17,7 @@ import type { VmProvider } from '../../operator/ports/vm-provider.ts';
 import { canExhaustRetries, describeFault, type Fault } from '../arbitraries/faults.ts';
 import { checkAcceptance, checkEndState, checkNoGhosts, checkWorldMatches, type Failure, type Offer } from './checks.ts';
 import { FaultInjector } from './faults.ts';
+import { Oracle } from './oracle.ts';
 import { LivenessWatch, livelockSteps, livenessBound, type LivenessOptions } from './liveness.ts';
 import { MemoryHistory } from './memory-history.ts';
 import type { Scenario } from './scenario.ts';
@@ -79,6 +80,8 @@ export interface RunOptions<S = unknown> {
   maxEvents?: number;
   /** The leader's options the liveness bound is derived from (liveness.ts), for a scenario's pace; without it, no liveness check. */
   liveness?: (pace: Scenario['leader']) => LivenessOptions;
+  /** Run the independent oracle (oracle.ts) beside the world's own checks and plan-unsafe. @default true */
+  oracle?: boolean;
 }
 
 export interface ScenarioStats {
@@ -138,6 +141,7 @@ interface Running {
 export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): Promise<ScenarioResult> {
   const clock = new SimClock();
   const world = new World(clock, scenario.world);
+  const oracle = opts.oracle === false ? undefined : new Oracle(world);
   const injector = new FaultInjector(scenario.faults);
   const history = new MemoryHistory(
     () => new Date(clock.now()),
@@ -283,6 +287,7 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     world,
     clock,
     faults: injector,
+    ...(oracle === undefined ? {} : { oracle }),
     onMutatingCall: (ordinal) => {
       // A leader that still calls is not stuck (a lost call can hold a job for its whole deadline).
       lastProgressMs = clock.now();
@@ -300,7 +305,16 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
   const spawn = (): Running => {
     const instance = leaders.length + 1;
     const provider = new WorldProvider(ctx, { leader: instance, epoch });
-    const leader = opts.factory.spawn({ instance, epoch, provider, clock, history, planner, shared, pace: scenario.leader });
+    // The oracle sees each batch this leader's planner hands to its reconciler.
+    const planned: Planner =
+      oracle === undefined
+        ? planner
+        : (d, o) => {
+            const p = planner(d, o);
+            oracle.planned(instance, p.next.map((x) => x.step));
+            return p;
+          };
+    const leader = opts.factory.spawn({ instance, epoch, provider, clock, history, planner: planned, shared, pace: scenario.leader });
     const r: Running = { instance, epoch, leader, stopped: false };
     leaders.push(r);
     world.note(`leader #${instance} started with epoch ${epoch}`);

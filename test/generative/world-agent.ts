@@ -25,6 +25,7 @@ import {
   asAgentCallError,
 } from '../../proto/status.ts';
 import type { CallDecision, FaultInjector } from './faults.ts';
+import type { Oracle } from './oracle.ts';
 import { canBeInvisible, invisibleEffect } from './invisible-effects.ts';
 import type { SimClock } from './sim-clock.ts';
 import type { Caller, RecordedOutcome, SimVm, World } from './world.ts';
@@ -36,6 +37,8 @@ export interface SimContext {
   faults: FaultInjector;
   /** Called as each mutating agent call starts, with its ordinal (triggers for crashes, restarts, offers). */
   onMutatingCall: (ordinal: number) => void;
+  /** The independent oracle (oracle.ts): sees every call an agent or the provider accepts and judges every effect; absent: the old checks only. */
+  oracle?: Oracle;
 }
 
 /** Virtual one-way network time, ms. */
@@ -186,6 +189,7 @@ export class WorldAgent implements AgentPort {
       throw new UnavailableError(`${method} on ${this.endpoint}: connection refused (the agent does not run)`, { reason: AGENT_UNREACHABLE });
     }
     world.agentFence(vm, this.#caller, method, mutating);
+    this.#ctx.oracle?.reached(this.#vmId, this.#caller, method, mutating);
     const incarnation = vm.agentIncarnation;
 
     if (!mutating) {
@@ -295,7 +299,8 @@ export class WorldAgent implements AgentPort {
       throw new UnavailableError(`${method} on ${this.endpoint}: the agent stopped while the call ran`);
     }
     try {
-      const response = effect(vm);
+      const oracle = this.#ctx.oracle;
+      const response = oracle === undefined ? effect(vm) : oracle.around({ caller: this.#caller, method, vmId: this.#vmId }, () => effect(vm));
       vm.idempotency.set(key, { hash, outcome: { ok: true, response } });
       return response;
     } catch (err) {

@@ -38,7 +38,9 @@ export class WorldProvider implements VmProvider {
   }
 
   delete(vmId: string, signal?: AbortSignal): Promise<void> {
-    return this.#call(`provider.delete ${vmId}`, PROVIDER_MS.delete, signal, () => this.#ctx.world.deleteVm(vmId));
+    const effect = (): void => this.#ctx.world.deleteVm(vmId);
+    const oracle = this.#ctx.oracle;
+    return this.#call(`provider.delete ${vmId}`, PROVIDER_MS.delete, signal, oracle === undefined ? effect : () => oracle.around({ caller: this.#caller, method: 'provider.delete', vmId }, effect));
   }
 
   restartAgent(vmId: string, agentRunningSince: number, signal?: AbortSignal): Promise<VmRecord> {
@@ -72,6 +74,7 @@ export class WorldProvider implements VmProvider {
     const { world, clock, faults } = this.#ctx;
     if (signal?.aborted === true) throw new CancelledError(`${what} was cancelled`);
     world.providerFence(this.#caller, what);
+    this.#ctx.oracle?.reached('provider', this.#caller, what, true);
     const fault = faults.providerCall(++world.providerCalls, what);
     await clock.sleep(ms, signal);
     if (fault !== undefined) {

@@ -115,7 +115,19 @@ export type SafetyCheck =
   | 'data-lost'
   | 'split-cluster'
   | 'forgot-live-node'
-  | 'plan-unsafe';
+  | 'plan-unsafe'
+  // The independent oracle's checks (oracle.ts).
+  | 'oracle-last-copy'
+  | 'oracle-two-down'
+  | 'oracle-stopped-while-syncing'
+  | 'oracle-primary-stopped'
+  | 'oracle-batch-group'
+  | 'oracle-failover'
+  | 'oracle-removed-serving'
+  | 'oracle-stale-epoch'
+  | 'oracle-vm-deleted-while-member'
+  | 'oracle-forgot-live-node'
+  | 'oracle-restore-backup-deleted';
 
 export interface Violation {
   check: SafetyCheck;
