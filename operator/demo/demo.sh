@@ -56,7 +56,8 @@ remember_pids() {
 
 cleanup() {
   local code=$?
-  if [ -d "$state" ]; then
+  # Only while the cluster's state is there (after down --purge only the backups remain).
+  if [ -d "$state/vms" ] || [ -f "$state/leader.pid" ]; then
     printf '\nCleaning up: coxswain down --purge\n'
     coxswain down --purge --state-dir "$state" || true
   fi
