@@ -17,7 +17,9 @@
 // observed; and a step whose effect was seen maxAttempts times in one reconcile and that
 // is planned yet again was undone each time: ERROR_STATE rather than a loop. So nothing a
 // desired state asks for holds the leader in WORKING for ever, and a pending desired
-// state is accepted once the leader gives up (step-failures.ts). In AT_DESIRED_STATE and ERROR_STATE the loop keeps observing:
+// state is accepted once the leader gives up (step-failures.ts).
+//
+// In AT_DESIRED_STATE and ERROR_STATE the loop keeps observing:
 //   - from AT_DESIRED_STATE, any difference (the plan is not done) is drift: WORKING again;
 //   - from ERROR_STATE it goes back to work only when a newer desired state is accepted,
 //     or when the plan no longer holds what failed: the failing step is not among the
