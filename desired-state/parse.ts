@@ -170,10 +170,7 @@ class SyntaxErrorCollector {
   /** a '}' closed an array (or a ']' an object): what the parser says after it is noise */
   private mismatched = false;
 
-  private readonly source: SourceText;
-  constructor(source: SourceText) {
-    this.source = source;
-  }
+  constructor(private readonly source: SourceText) {}
 
   visitor(): JSONVisitor {
     return {

@@ -97,10 +97,7 @@ class LineReader {
   #position = 0;
   #partial = '';
 
-  readonly fd: number;
-  constructor(fd: number) {
-    this.fd = fd;
-  }
+  constructor(readonly fd: number) {}
 
   get position(): number {
     return this.#position;

@@ -18,29 +18,23 @@ import { noLeaderMessage, stateLayout } from './state-layout.ts';
 /** No leader runs for the state directory (or it stopped answering). */
 export class NoLeaderError extends Error {
   override name = 'NoLeaderError';
-  readonly stateDir: string;
   constructor(
-    stateDir: string,
+    readonly stateDir: string,
     detail?: string,
   ) {
     super(detail === undefined ? noLeaderMessage(stateDir) : `${noLeaderMessage(stateDir)} (${detail})`);
-    this.stateDir = stateDir;
   }
 }
 
 /** The leader answered with an error. */
 export class AdminRequestError extends Error {
   override name = 'AdminRequestError';
-  readonly status: number;
-  readonly code: string;
   constructor(
-    status: number,
-    code: string,
+    readonly status: number,
+    readonly code: string,
     message: string,
   ) {
     super(message);
-    this.status = status;
-    this.code = code;
   }
 }
 
@@ -55,15 +49,11 @@ export class AdminClient implements LeaderApi {
   readonly #timeoutMs: number;
   readonly #shutdownTimeoutMs: number;
 
-  readonly endpoint: AdminEndpoint;
-  readonly stateDir: string;
   constructor(
-    endpoint: AdminEndpoint,
-    stateDir: string,
+    readonly endpoint: AdminEndpoint,
+    readonly stateDir: string,
     options: AdminClientOptions = {},
   ) {
-    this.endpoint = endpoint;
-    this.stateDir = stateDir;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 300_000;
   }

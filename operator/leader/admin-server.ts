@@ -31,16 +31,12 @@ export interface AdminServerOptions {
 
 /** A request the server refuses, with its HTTP status. */
 class HttpError extends Error {
-  readonly status: number;
-  readonly code: AdminErrorCode;
   constructor(
-    status: number,
-    code: AdminErrorCode,
+    readonly status: number,
+    readonly code: AdminErrorCode,
     message: string,
   ) {
     super(message);
-    this.status = status;
-    this.code = code;
   }
 }
 

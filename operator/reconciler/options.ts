@@ -103,10 +103,8 @@ export interface ResolvedReconcilerOptions {
 /** Options that do not hold, every problem listed. */
 export class ReconcilerOptionsError extends Error {
   override name = 'ReconcilerOptionsError';
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
+  constructor(readonly problems: readonly string[]) {
     super(`invalid reconciler options:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.problems = problems;
   }
 }
 
