@@ -24,8 +24,8 @@ function stateWithLog(): { dir: string; stateDir: string; logFile: string } {
   writeFileSync(layout.secretFile, `${SECRET}\n`, { mode: 0o600 });
   writeFileSync(layout.adminFile, JSON.stringify({ format: 1, pid: 1, host: '127.0.0.1', port: 1, token: TOKEN, epoch: 1, file: '/f', startedAt: '' }), { mode: 0o600 });
   const logger = createLeaderLogger(layout.logFile).child({ cluster: 'demo', epoch: 3 });
-  logger.info({ stateDir, file: '/work/desired_state.jsonc' }, 'Started the leader of cluster demo with epoch 3');
-  logger.info({ desiredId: 2, source: 'file:/work/desired_state.jsonc' }, 'Accepted desired state 2 from file:/work/desired_state.jsonc');
+  logger.info({ stateDir, file: '/srv/cluster/desired_state.jsonc' }, 'Started the leader of cluster demo with epoch 3');
+  logger.info({ desiredId: 2, source: 'file:/srv/cluster/desired_state.jsonc' }, 'Accepted desired state 2 from file:/srv/cluster/desired_state.jsonc');
   // Credentials where the logger redacts them, and where only the reader can.
   logger.warn({ secret: SECRET, token: TOKEN, headers: { authorization: `Bearer ${SECRET}` }, reason: 'id 1 is not greater than the accepted id 2\n   hint: set "id" to 3 or more' }, 'Ignored an edit of the desired-state file');
   logger.error({ err: `agent said: bad secret ${SECRET}`, apiToken: TOKEN }, 'Failed an admin request');
@@ -42,8 +42,8 @@ test('logs: one readable line per event, with its fields, and never a credential
     assert.equal(await makeLogsCommand({ isTTY: () => false }).run(['--state-dir', stateDir], io), 0, io.stderr);
     const lines = io.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 4, io.stdout);
-    assert.match(lines[0] ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z {2}INFO {3}Started the leader of cluster demo with epoch 3 {2}stateDir=\S+ {2}file=\/work\/desired_state\.jsonc$/);
-    assert.match(lines[1] ?? '', /INFO {3}Accepted desired state 2 from file:\/work\/desired_state\.jsonc {2}desiredId=2 {2}source=file:\/work\/desired_state\.jsonc$/);
+    assert.match(lines[0] ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z {2}INFO {3}Started the leader of cluster demo with epoch 3 {2}stateDir=\S+ {2}file=\/srv\/cluster\/desired_state\.jsonc$/);
+    assert.match(lines[1] ?? '', /INFO {3}Accepted desired state 2 from file:\/srv\/cluster\/desired_state\.jsonc {2}desiredId=2 {2}source=file:\/srv\/cluster\/desired_state\.jsonc$/);
     assert.match(lines[2] ?? '', /WARN {3}Ignored an edit of the desired-state file {2}.*reason="id 1 is not greater than the accepted id 2\\n {3}hint: set \\"id\\" to 3 or more"/);
     assert.match(lines[3] ?? '', /ERROR {2}Failed an admin request {2}err="agent said: bad secret \[Redacted\]" {2}apiToken=\[Redacted\]$/);
     assert.doesNotMatch(io.stdout, /pid=|component=|cluster=|epoch=/, 'the fields of every line are left out');

@@ -15,7 +15,7 @@ function command(fake: FakeLeader, digestOnDisk: (file: string) => string | null
 }
 
 function file(overrides: Partial<StatusFile> = {}): StatusFile {
-  return { path: '/work/desired_state.jsonc', id: 2, sha256: 'aaa', outcome: 'accepted', reason: null, readAt: '', ...overrides };
+  return { path: '/srv/cluster/desired_state.jsonc', id: 2, sha256: 'aaa', outcome: 'accepted', reason: null, readAt: '', ...overrides };
 }
 
 const IGNORED_REASON = 'desired_state.jsonc:11:9: error: $.id: id 5 is not greater than the accepted id 5, so this desired state is ignored\n   hint: set "id" to 6 or more';
@@ -60,7 +60,7 @@ test('judge: an ignored edit is never reached, even though the cluster is AT_DES
   assert.equal(verdict.done, true);
   assert.ok(verdict.done);
   assert.equal(verdict.code, WAIT_EXIT.refused);
-  assert.match(verdict.message, /^the edit in \/work\/desired_state\.jsonc was ignored: the file's id 5 is not higher than the accepted id 5: raise "id" to 6 or more and save it again; the cluster keeps desired state 5:\n.*:11:9: error: \$\.id/);
+  assert.match(verdict.message, /^the edit in \/srv\/cluster\/desired_state\.jsonc was ignored: the file's id 5 is not higher than the accepted id 5: raise "id" to 6 or more and save it again; the cluster keeps desired state 5:\n.*:11:9: error: \$\.id/);
 });
 
 test('wait (no --id) on an edit saved without raising id: exit 4 saying it was ignored and how to fix it', async () => {
@@ -69,7 +69,7 @@ test('wait (no --id) on an edit saved without raising id: exit 4 saying it was i
   const io = memoryOutput();
   assert.equal(await command(fake, () => 'aaa').run([], io), WAIT_EXIT.refused);
   assert.doesNotMatch(io.stdout, /AT_DESIRED_STATE: desired state 5/);
-  assert.match(io.stderr, /coxswain wait: the edit in \/work\/desired_state\.jsonc was ignored: the file's id 5 is not higher than the accepted id 5: raise "id" to 6 or more/);
+  assert.match(io.stderr, /coxswain wait: the edit in \/srv\/cluster\/desired_state\.jsonc was ignored: the file's id 5 is not higher than the accepted id 5: raise "id" to 6 or more/);
   assert.match(io.stderr, /hint: set "id" to 6 or more/);
 });
 
@@ -94,7 +94,7 @@ test('wait (no --id) on a refused edit of the file: exit 4 with the located reas
   fake.statuses = [fakeStatus({ acceptedId: 1, lastRefusal: { id: 2, reason, at: '' }, file: file({ id: 2, outcome: 'refused', reason }) })];
   const io = memoryOutput();
   assert.equal(await command(fake).run([], io), WAIT_EXIT.refused);
-  assert.match(io.stderr, /the edit in \/work\/desired_state\.jsonc \(id 2\) was refused; the cluster keeps desired state 1\. Fix the file and save it again:\nf\.jsonc:9:24: error: \$\.replicationFactor: must be at most maxReplicationFactor \(3\), got 9/);
+  assert.match(io.stderr, /the edit in \/srv\/cluster\/desired_state\.jsonc \(id 2\) was refused; the cluster keeps desired state 1\. Fix the file and save it again:\nf\.jsonc:9:24: error: \$\.replicationFactor: must be at most maxReplicationFactor \(3\), got 9/);
 });
 
 test('wait --id 2 follows the leader through WORKING to AT_DESIRED_STATE: exit 0, one line per change', async () => {
@@ -152,7 +152,7 @@ test('time-out on a save the leader never read: exit 5, and it says so', async (
   fake.statuses = [fakeStatus({ acceptedId: 1, file: file({ id: 1, sha256: 'aaa' }) })];
   const io = memoryOutput();
   assert.equal(await command(fake, () => 'bbb').run(['--timeout', '0.1'], io), WAIT_EXIT.timedOut);
-  assert.match(io.stderr, /waiting for the leader to read the latest save of \/work\/desired_state\.jsonc/);
+  assert.match(io.stderr, /waiting for the leader to read the latest save of \/srv\/cluster\/desired_state\.jsonc/);
 });
 
 test('no leader running: exit 6 with how to start one; a leader that goes away mid-wait: 6 too', async () => {
