@@ -60,7 +60,7 @@ import { backupRefsOf, observe, type BackupRef } from '../observe/observe.ts';
 import { resolveReconcilerOptions, type ReconcilerOptions, type ResolvedReconcilerOptions } from './options.ts';
 import { unreachable } from './reachable.ts';
 import { revalidate } from './revalidate.ts';
-import { buildStatus } from './status-view.ts';
+import { StatusMemory, buildStatus } from './status-view.ts';
 import { StepFailures, fencedOff, type StepFailure } from './step-failures.ts';
 import { Wakeup } from './wakeup.ts';
 
@@ -127,8 +127,10 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
   #factsQueue: Promise<unknown> = Promise.resolve();
   #running = false;
   #initialised = false;
-  /** Jobs that succeeded in this reconcile (since WORKING began). */
+  /** Jobs that succeeded in this reconcile (since the desired state was accepted or last reached): never decreases until then. */
   #done = 0;
+  /** What status() shows of nodes whose agent stopped answering: recorded at every observation. */
+  readonly #statusMemory = new StatusMemory();
   /** Intents of the jobs running now. */
   #current: string[] = [];
   /** Bumped at each acceptance: a pass planned for an older desired state is dropped. */
@@ -164,7 +166,7 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
         observed: this.#observed,
         epoch: this.#o.epoch,
         now: this.#o.clock.now(),
-        memoryOwner: this,
+        memory: this.#statusMemory,
       }),
     );
   }
@@ -601,6 +603,7 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
     if (next !== facts) observed.facts = { ...next };
     await this.#commitVisible(observed);
     this.#observed = observed;
+    this.#statusMemory.record(observed, this.#o.clock.now());
     return observed;
   }
 
@@ -660,6 +663,7 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
     this.#state = 'AT_DESIRED_STATE';
     this.#error = undefined;
     this.#waitingSince = undefined;
+    this.#done = 0; // the next reconcile (drift) counts from 0; leaving ERROR_STATE for the same desired state does not
     this.#failures.clearEffects();
     this.#acceptPending();
   }
@@ -668,7 +672,6 @@ export class Reconciler implements Pick<LeaderApi, 'status' | 'preview' | 'offer
     this.#log.info({ desiredId: entry.id, from: this.#state }, `Started working towards desired state ${entry.id}: ${why}`);
     this.#state = 'WORKING_TOWARDS_DESIRED_STATE';
     this.#error = undefined;
-    this.#done = 0;
     this.#waitingSince = undefined;
   }
 

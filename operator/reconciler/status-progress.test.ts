@@ -1,6 +1,6 @@
 // The progress the reconciler's status() reports, through a real reconcile: the jobs done
 // never decrease while one desired state is worked on — also when the reconciler leaves
-// ERROR_STATE and starts counting again — and the total never falls below them.
+// ERROR_STATE and works again (it counts on) — and the total never falls below them.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';

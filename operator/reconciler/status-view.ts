@@ -41,9 +41,7 @@ export interface StatusInput {
   epoch: number;
   /** Now, ms since the epoch. */
   now: number;
-  /** Whose status this is (the reconciler): the calls for one owner share a StatusMemory. Without it nothing is remembered. */
-  memoryOwner?: object;
-  /** Or the memory itself (tests). */
+  /** What the reconciler remembers of earlier observations (it records each one); without it nothing is remembered. */
   memory?: StatusMemory;
 }
 
@@ -66,8 +64,6 @@ export class StatusMemory {
   readonly #missing = new Map<string, number>();
   /** The observation recorded last: the same one is not recorded again (its time stays the first call's). */
   #recorded: ObservedCluster | undefined;
-  /** Progress of the reconcile of `acceptedId`: jobs done before the reconciler's count was last reset, and its count then. */
-  #progress: { acceptedId: number | null; carried: number; lastCount: number } | undefined;
 
   /** Records the data nodes an observation shows, and forgets VMs that are gone. */
   record(observed: ObservedCluster, now: number): void {
@@ -94,36 +90,10 @@ export class StatusMemory {
   lastSeen(vmId: string): Sighting | undefined {
     return this.#seen.get(vmId);
   }
-
-  /**
-   * Jobs done in the reconcile of `acceptedId`, given the reconciler's `count` (which it
-   * resets when it starts working again). The reconcile ends at AT_DESIRED_STATE or when
-   * another desired state is accepted; until then the result never decreases.
-   */
-  done(state: ReconciliationState, acceptedId: number | null, count: number | undefined): number {
-    if (state === 'AT_DESIRED_STATE' || (this.#progress !== undefined && this.#progress.acceptedId !== acceptedId)) this.#progress = undefined;
-    if (count === undefined) return 0;
-    const p = (this.#progress ??= { acceptedId, carried: 0, lastCount: 0 });
-    if (count < p.lastCount) p.carried += p.lastCount; // the count was reset: the jobs it had counted stay done
-    p.lastCount = count;
-    return p.carried + count;
-  }
-}
-
-const memories = new WeakMap<object, StatusMemory>();
-
-/** The memory of `owner`'s status (one reconciler): created on first use, dropped with its owner. */
-export function statusMemoryOf(owner: object): StatusMemory {
-  let memory = memories.get(owner);
-  if (memory === undefined) {
-    memory = new StatusMemory();
-    memories.set(owner, memory);
-  }
-  return memory;
 }
 
 export function buildStatus(input: StatusInput): ClusterStatus {
-  const memory = input.memory ?? (input.memoryOwner === undefined ? undefined : statusMemoryOf(input.memoryOwner));
+  const memory = input.memory;
   if (input.observed !== undefined) memory?.record(input.observed, input.now);
   const groups = new Map<number, StatusNode[]>();
   const agents: StatusAgent[] = [];
@@ -149,7 +119,7 @@ export function buildStatus(input: StatusInput): ClusterStatus {
     pendingId: input.pendingId,
     lastRefusal: input.lastRefusal === null ? null : { ...input.lastRefusal },
     lastError: input.lastError === null ? null : { ...input.lastError },
-    progress: progressOf(input, memory),
+    progress: progressOf(input),
     waiting: [...input.waiting],
     nodeGroups,
     agents,
@@ -160,11 +130,10 @@ export function buildStatus(input: StatusInput): ClusterStatus {
   };
 }
 
-function progressOf(input: StatusInput, memory: StatusMemory | undefined): StatusProgress | null {
+function progressOf(input: StatusInput): StatusProgress | null {
   const p = input.progress;
-  const done = memory === undefined ? (p?.done ?? 0) : memory.done(input.state, input.acceptedId, p?.done);
   if (p === null) return null;
-  return { done, total: done + (p.remaining ?? 0), current: [...p.current], remaining: p.remaining };
+  return { done: p.done, total: p.done + (p.remaining ?? 0), current: [...p.current], remaining: p.remaining };
 }
 
 function seenNode(n: ObservedDataNode): StatusNode {
