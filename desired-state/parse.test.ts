@@ -6,6 +6,7 @@ import type { ParsedDocument } from './parse.ts';
 import { formatJsonPath } from './problem.ts';
 import type { Problem } from './problem.ts';
 import { checkSourceBytes, MAX_DESIRED_STATE_BYTES, MAX_NESTING_DEPTH } from './read-source.ts';
+import '../test/support/seed.ts'; // every property runs on the run's seed
 
 /** One expected problem: code, formatted JSON path, message fragment, line, column. */
 type Expected = [code: Problem['code'], path: string, fragment: string | RegExp, line?: number, column?: number];

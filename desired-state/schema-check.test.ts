@@ -9,6 +9,7 @@ import type { Problem } from './problem.ts';
 import { checkSchema } from './schema-check.ts';
 import type { SchemaResult } from './schema-check.ts';
 import type { Desired } from './types.ts';
+import '../test/support/seed.ts'; // every property runs on the run's seed
 
 // One field per line, so a case names the line it breaks.
 const VALID = `{

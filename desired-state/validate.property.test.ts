@@ -10,6 +10,7 @@ import { checkRules } from './rules.ts';
 import { checkTransition } from './transition.ts';
 import type { Desired, EngineName } from './types.ts';
 import { validateDesiredStateText } from './validate.ts';
+import '../test/support/seed.ts'; // every property runs on the run's seed
 
 const RUNS = { numRuns: 200 };
 

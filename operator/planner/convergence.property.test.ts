@@ -17,6 +17,7 @@
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { arbWalk, runWalk } from './testing/walk.ts';
+import '../../test/support/seed.ts'; // every property runs on the run's seed
 
 const RUNS = Number(process.env.PLANNER_WALK_RUNS ?? 40);
 const SEED = process.env.PLANNER_WALK_SEED === undefined ? undefined : Number(process.env.PLANNER_WALK_SEED);

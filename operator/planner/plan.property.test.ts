@@ -11,6 +11,7 @@ import { describeStep } from '../model/step.ts';
 import { checkStepSafety } from './invariants.ts';
 import { plan } from './plan.ts';
 import { arbObserved } from './testing/arb-observed.ts';
+import '../../test/support/seed.ts'; // every property runs on the run's seed
 
 /** Small clusters (most of the time) so that shrunk cases stay readable. */
 const small = (d: Desired): Desired => ({ ...d, nodeGroups: Math.min(d.nodeGroups, 6) });

@@ -19,6 +19,7 @@
 // older than its primary (the failover that hands the primary role to an upgraded
 // replica leaves the old primary older: it restarts next). Its only node (rf 1) simply
 // restarts: the cluster is to stop anyway.
+import type { ObservedDataNode } from '../model/observed.ts';
 import type { PlanContext } from './context.ts';
 import { failoverTarget, failoverWait, olderVersion } from './failover.ts';
 import { groupName, listIds } from './names.ts';
@@ -42,6 +43,11 @@ export function rollingRestart(ctx: PlanContext): void {
       continue;
     }
     if (!gv.settled) {
+      const stuck = olderReplicaThatCannotSync(ctx, g);
+      if (stuck !== undefined) {
+        stopForRestart(ctx, g, stuck.vmId, stuck.id, `it cannot sync from its primary on a newer version until it restarts`);
+        continue;
+      }
       batch.waitOn('rolling restarts wait until every node of their node group is healthy', groupName(g));
       continue;
     }
@@ -110,6 +116,29 @@ function replicaOlderThanPrimary(ctx: PlanContext, g: number): boolean {
     const n = view.node(vm);
     return n !== undefined && n.up && n.role === 'replica' && olderVersion(n.version, p.version);
   });
+}
+
+/**
+ * The group is unsettled only because a replica runs an older version than its primary
+ * (a failover handed the primary role to an upgraded node, then the old primary fell
+ * behind): it cannot sync until it restarts on the newer version, and stopping it takes no
+ * healthy node away. Every other node of the group is up and healthy.
+ */
+function olderReplicaThatCannotSync(ctx: PlanContext, g: number): ObservedDataNode | undefined {
+  const { view } = ctx;
+  const gv = view.group(g);
+  const p = gv.primary;
+  if (p === undefined || gv.creating > 0 || gv.hidden > 0) return undefined;
+  let stuck: ObservedDataNode | undefined;
+  for (const vm of gv.vms) {
+    const n = view.node(vm);
+    if (n === undefined) return undefined;
+    if (view.isHealthy(n)) continue;
+    const older = n.up && n.role === 'replica' && n.primaryId === p.id && olderVersion(n.version, p.version) && view.isStale(n);
+    if (!older || stuck !== undefined) return undefined;
+    stuck = n;
+  }
+  return stuck;
 }
 
 function stopForRestart(ctx: PlanContext, g: number, vmId: string, nodeId: string, order: string): void {

@@ -33,9 +33,10 @@ import { ClusterWriter } from '../support/writer.ts';
 import type { ClusterAddress } from '../support/writer.ts';
 import { checkCluster, clusterViews, e2eDir, failedTries, intFromEnv, keepLogs, newCluster, seededRandom } from './kit.ts';
 import type { Shape } from './kit.ts';
+import { TEST_SEED } from '../support/seed.ts';
 
 const RUNS = intFromEnv('COXSWAIN_CRASH_RUNS', 4);
-const SEED = intFromEnv('COXSWAIN_CRASH_SEED', Math.floor(Math.random() * 2 ** 31));
+const SEED = intFromEnv('COXSWAIN_CRASH_SEED', TEST_SEED);
 const KEYS = 10_000;
 const WRITER_RATE = 1_000;
 const WAIT_SECONDS = 180;

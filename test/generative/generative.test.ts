@@ -5,8 +5,8 @@
 // end. Then the proof that this bites: every planted bug is caught within its budget.
 //
 // Environment: COXSWAIN_GEN_RUNS (default 1000) scenarios, COXSWAIN_GEN_SEED (default:
-// drawn, and printed) — `make test-generative RUNS=N SEED=S` reproduces a failure and
-// saves it as a regression file.
+// the run's seed, test/support/seed.ts; printed) — `make test-generative RUNS=N SEED=S`
+// reproduces a failure and saves it as a regression file.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -17,9 +17,10 @@ import { PLANTED_BUGS, type PlantedBug } from './planted-bugs.ts';
 import { report } from './run.ts';
 import { runScenario, type ScenarioResult } from './runner.ts';
 import { arbScenario, type Scenario } from './scenario.ts';
+import { TEST_SEED } from '../support/seed.ts';
 
 const RUNS = Number(process.env['COXSWAIN_GEN_RUNS'] ?? 1000);
-const SEED = Number(process.env['COXSWAIN_GEN_SEED'] ?? Date.now() % 2 ** 31);
+const SEED = Number(process.env['COXSWAIN_GEN_SEED'] ?? TEST_SEED);
 
 describe('generative state tests', () => {
   it(`${RUNS} random scenarios reach their desired state safely (seed ${SEED})`, async () => {

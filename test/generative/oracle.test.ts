@@ -17,6 +17,7 @@ import { PLANTED_BUGS, faultsFor, type PlantedBug } from './planted-bugs.ts';
 import { arbFaults } from '../arbitraries/faults.ts';
 import { runScenario } from './runner.ts';
 import { arbScenario, type Scenario } from './scenario.ts';
+import '../support/seed.ts'; // every property runs on the run's seed
 
 /** The import statements of a TypeScript source that bring a VALUE from operator/planner/** or operator/executor/** (type-only imports are fine). */
 export function valueImportsFromSystemUnderTest(source: string): string[] {

@@ -61,10 +61,17 @@ export function report(scenario: Scenario, result: ScenarioResult): string {
     `  desired states: ${scenario.steps.map((s) => `${s.desired.id}${s.desired.running ? '' : ' (stopped)'} ng=${s.desired.nodeGroups} rf=${s.desired.replicationFactor} v${s.desired.version}`).join(' → ')}`,
     `  faults: ${result.faults.length === 0 ? 'none' : result.faults.join('; ')}`,
     `  stats: ${JSON.stringify(result.stats)}`,
-    '  last events:',
-    ...result.trace.slice(-25).map((t) => `    ${t}`),
+    '  last events (client writes but the last left out):',
+    ...lastEvents(result.trace, 25).map((t) => `    ${t}`),
   ];
   return lines.join('\n');
+}
+
+/** The last `n` events, without the clients' periodic writes but the last one: they crowd out what the leader did. */
+function lastEvents(trace: readonly string[], n: number): string[] {
+  const write = / clients wrote token \d+ /;
+  const lastWrite = trace.findLastIndex((t) => write.test(t));
+  return trace.filter((t, i) => i === lastWrite || !write.test(t)).slice(-n);
 }
 
 async function main(): Promise<void> {

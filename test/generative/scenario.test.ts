@@ -10,6 +10,7 @@ import { FaultInjector, INJECTED } from './faults.ts';
 import { arbScenario, type Scenario } from './scenario.ts';
 import { shrinkScenario, validSequence } from './shrink.ts';
 import { exampleDesired } from '../arbitraries/desired-state.ts';
+import '../support/seed.ts'; // every property runs on the run's seed
 
 describe('scenarios', () => {
   it('are valid sequences of desired states, and plain JSON', () => {
