@@ -34,10 +34,13 @@ export class HistoryError extends Error {
 /** A line before the last one is not a valid entry; the history needs a person. */
 export class HistoryCorruptError extends HistoryError {
   override name = 'HistoryCorruptError';
+  readonly file: string;
+  readonly line: number;
+  readonly reason: string;
   constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly reason: string,
+    file: string,
+    line: number,
+    reason: string,
   ) {
     super(
       `${file}:${line}: the desired-state history is damaged: ${reason}. ` +
@@ -45,17 +48,24 @@ export class HistoryCorruptError extends HistoryError {
         (line > 1 ? `(lines 1 to ${line - 1} are intact) ` : '') +
         'and submit the current desired state again',
     );
+    this.file = file;
+    this.line = line;
+    this.reason = reason;
   }
 }
 
 /** append() was called with an id that is not above the latest one: validate first. */
 export class HistoryIdNotIncreasingError extends HistoryError {
   override name = 'HistoryIdNotIncreasingError';
+  readonly id: number;
+  readonly latestId: number;
   constructor(
-    readonly id: number,
-    readonly latestId: number,
+    id: number,
+    latestId: number,
   ) {
     super(`cannot append desired state ${id}: the latest accepted id is ${latestId} (validate against history.latest() first)`);
+    this.id = id;
+    this.latestId = latestId;
   }
 }
 
@@ -89,11 +99,15 @@ interface ReadResult {
 
 export class DesiredStateHistory {
   readonly file: string;
+  readonly stateDir: string;
+  private readonly clock: () => Date;
 
   constructor(
-    readonly stateDir: string,
-    private readonly clock: () => Date = () => new Date(),
+    stateDir: string,
+    clock: () => Date = () => new Date(),
   ) {
+    this.stateDir = stateDir;
+    this.clock = clock;
     this.file = join(stateDir, 'history', 'desired-states.jsonl');
   }
 

@@ -170,7 +170,10 @@ class SyntaxErrorCollector {
   /** a '}' closed an array (or a ']' an object): what the parser says after it is noise */
   private mismatched = false;
 
-  constructor(private readonly source: SourceText) {}
+  private readonly source: SourceText;
+  constructor(source: SourceText) {
+    this.source = source;
+  }
 
   visitor(): JSONVisitor {
     return {

@@ -97,7 +97,10 @@ class LineReader {
   #position = 0;
   #partial = '';
 
-  constructor(readonly fd: number) {}
+  readonly fd: number;
+  constructor(fd: number) {
+    this.fd = fd;
+  }
 
   get position(): number {
     return this.#position;

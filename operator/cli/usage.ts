@@ -4,11 +4,13 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A mistake in how a command was called. The CLI prints it on one line and exits 2. */
 export class UsageError extends Error {
+  readonly command: string;
   constructor(
     message: string,
-    readonly command: string,
+    command: string,
   ) {
     super(message);
+    this.command = command;
     this.name = 'UsageError';
   }
 }

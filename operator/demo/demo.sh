@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 
 coxswain() { node "$root/operator/bin/coxswain.mjs" "$@"; }
-edit() { node --import tsx "$root/operator/demo/edit-jsonc.ts" "$file" "$file" "$@"; }
+edit() { node "$root/operator/demo/edit-jsonc.ts" "$file" "$file" "$@"; }
 now() { date +%s.%N; }
 bold() { printf '\033[1m%s\033[0m\n' "$*"; }
 show() { printf '$ %s\n' "$*"; }

@@ -1,6 +1,6 @@
 // Sets fields in a JSONC file and keeps its comments and layout (jsonc-parser's modify),
 // the way a person editing desired_state.jsonc would. Used by the demo:
-//   tsx operator/demo/edit-jsonc.ts IN OUT field=jsonValue ...
+//   node operator/demo/edit-jsonc.ts IN OUT field=jsonValue ...
 import { readFileSync, writeFileSync } from 'node:fs';
 import { applyEdits, modify } from 'jsonc-parser';
 

@@ -36,8 +36,10 @@ export interface ResolvedExecutorOptions {
 /** Options that do not hold, every problem listed. */
 export class ExecutorOptionsError extends Error {
   override name = 'ExecutorOptionsError';
-  constructor(readonly problems: readonly string[]) {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
     super(`invalid executor options:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
   }
 }
 

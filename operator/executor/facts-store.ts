@@ -29,20 +29,27 @@ export function factsFile(stateDir: string): string {
 /** The facts file exists but does not hold facts: a person must look at it. */
 export class FactsFileError extends Error {
   override name = 'FactsFileError';
+  readonly file: string;
+  readonly problem: string;
   constructor(
-    readonly file: string,
-    readonly problem: string,
+    file: string,
+    problem: string,
   ) {
     super(
       `${file}: the leader's facts file ${problem}. It records whether the cluster was formed and which backup filled it; ` +
         'restore it from a copy, or (only if the cluster never held data) delete it, then start the leader again',
     );
+    this.file = file;
+    this.problem = problem;
   }
 }
 
 /** Facts in a JSON file, replaced atomically on each save. */
 export class FileFactsStore implements FactsStore {
-  constructor(readonly file: string) {}
+  readonly file: string;
+  constructor(file: string) {
+    this.file = file;
+  }
 
   async load(): Promise<LeaderFacts> {
     let text: string;

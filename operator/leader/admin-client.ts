@@ -18,23 +18,29 @@ import { noLeaderMessage, stateLayout } from './state-layout.ts';
 /** No leader runs for the state directory (or it stopped answering). */
 export class NoLeaderError extends Error {
   override name = 'NoLeaderError';
+  readonly stateDir: string;
   constructor(
-    readonly stateDir: string,
+    stateDir: string,
     detail?: string,
   ) {
     super(detail === undefined ? noLeaderMessage(stateDir) : `${noLeaderMessage(stateDir)} (${detail})`);
+    this.stateDir = stateDir;
   }
 }
 
 /** The leader answered with an error. */
 export class AdminRequestError extends Error {
   override name = 'AdminRequestError';
+  readonly status: number;
+  readonly code: string;
   constructor(
-    readonly status: number,
-    readonly code: string,
+    status: number,
+    code: string,
     message: string,
   ) {
     super(message);
+    this.status = status;
+    this.code = code;
   }
 }
 
@@ -49,11 +55,15 @@ export class AdminClient implements LeaderApi {
   readonly #timeoutMs: number;
   readonly #shutdownTimeoutMs: number;
 
+  readonly endpoint: AdminEndpoint;
+  readonly stateDir: string;
   constructor(
-    readonly endpoint: AdminEndpoint,
-    readonly stateDir: string,
+    endpoint: AdminEndpoint,
+    stateDir: string,
     options: AdminClientOptions = {},
   ) {
+    this.endpoint = endpoint;
+    this.stateDir = stateDir;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 300_000;
   }

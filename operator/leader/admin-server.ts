@@ -31,12 +31,16 @@ export interface AdminServerOptions {
 
 /** A request the server refuses, with its HTTP status. */
 class HttpError extends Error {
+  readonly status: number;
+  readonly code: AdminErrorCode;
   constructor(
-    readonly status: number,
-    readonly code: AdminErrorCode,
+    status: number,
+    code: AdminErrorCode,
     message: string,
   ) {
     super(message);
+    this.status = status;
+    this.code = code;
   }
 }
 

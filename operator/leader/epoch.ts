@@ -10,14 +10,18 @@ import { writeFileAtomic } from '../../agent/server/atomic-file.ts';
 /** The epoch file holds something other than a whole number. */
 export class EpochFileError extends Error {
   override name = 'EpochFileError';
+  readonly file: string;
+  readonly content: string;
   constructor(
-    readonly file: string,
-    readonly content: string,
+    file: string,
+    content: string,
   ) {
     super(
       `${file}: the leader's epoch file holds ${JSON.stringify(content.slice(0, 40))}, not a whole number. ` +
         'Write the highest epoch you know of (or a larger number) into it and start again',
     );
+    this.file = file;
+    this.content = content;
   }
 }
 

@@ -11,14 +11,18 @@ import { readTextIfExists } from '../../agent/server/atomic-file.ts';
 /** Another leader holds the lock. */
 export class LeaderRunningError extends Error {
   override name = 'LeaderRunningError';
+  readonly stateDir: string;
+  readonly pid: number;
   constructor(
-    readonly stateDir: string,
-    readonly pid: number,
+    stateDir: string,
+    pid: number,
   ) {
     super(
       `a leader is already running for ${stateDir} (pid ${pid}). ` +
         `Follow it with: coxswain status --state-dir ${stateDir}; stop it with: coxswain down --state-dir ${stateDir}`,
     );
+    this.stateDir = stateDir;
+    this.pid = pid;
   }
 }
 

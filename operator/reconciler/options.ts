@@ -103,8 +103,10 @@ export interface ResolvedReconcilerOptions {
 /** Options that do not hold, every problem listed. */
 export class ReconcilerOptionsError extends Error {
   override name = 'ReconcilerOptionsError';
-  constructor(readonly problems: readonly string[]) {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
     super(`invalid reconciler options:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
   }
 }
 

@@ -78,7 +78,7 @@ export interface LocalVmProviderOptions {
   /**
    * The agent program; the provider appends --data-dir, --secret-file, --host, --port,
    * --agent-id and --zone.
-   * @default [node, <repo>/operator/bin/coxswain.mjs, "agent"]
+   * @default [process.execPath, <repo>/operator/bin/coxswain.mjs, "agent"]
    */
   agentCommand?: readonly string[];
   /** @default the system clock */
@@ -128,9 +128,10 @@ const INVENTORY_LOCK = '\0inventory';
 const PROVIDER_JOB_ID = 'vm-provider';
 
 /**
- * The default agent command: this repository's `coxswain agent`. The entry point runs the
- * bundle that `make` builds when it is current, else the sources through tsx (it
- * registers the loader itself, so no `--import tsx` here: that would load it twice).
+ * The default agent command: this repository's `coxswain agent`, on the Node that runs
+ * the leader (process.execPath: the pinned runtime, see operator/bin/node-runtime.mjs).
+ * The entry point runs the bundle that `make` builds when it is current, else the
+ * sources, which Node runs by stripping the types (no loader, so no `--import tsx`).
  */
 export function defaultAgentCommand(): string[] {
   return [process.execPath, repoPath('operator', 'bin', 'coxswain.mjs'), 'agent'];

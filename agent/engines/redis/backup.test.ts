@@ -266,10 +266,14 @@ describe('backup of a real cluster (Redis 7.0, 3 primaries × 1 replica, 100k ke
 class FullAfter implements BackupSink {
   readonly description: string;
   puts = 0;
+  private readonly inner: BackupSink;
+  private readonly okStreams: number;
   constructor(
-    private readonly inner: BackupSink,
-    private readonly okStreams: number,
+    inner: BackupSink,
+    okStreams: number,
   ) {
+    this.inner = inner;
+    this.okStreams = okStreams;
     this.description = inner.description;
   }
   putStream(key: string, source: AsyncIterable<Uint8Array>, opts?: SinkCallOptions): Promise<ObjectDigest> {
