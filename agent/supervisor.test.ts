@@ -12,7 +12,7 @@ import { PortInUseError, StartFailedError, StartTimeoutError } from './engines/e
 import { RedisEngine } from './engines/redis/redis-engine.ts';
 import { freePort, Leftovers, tempDir } from './engines/redis/test-servers.ts';
 import { writeRecord, type NodeRecord } from './node-record.ts';
-import { canBind, isRunning, readProcStat } from './process-inspect.ts';
+import { canBind, isRunning, readProcStat } from '../common/process-inspect.ts';
 import { DataNodeSupervisor, type DataNodeExit, type SupervisorOptions } from './supervisor.ts';
 
 const VERSIONS = ['7.0', '8.0'] as const;

@@ -28,7 +28,8 @@ import {
   SupervisorClosedError,
 } from './engines/errors.ts';
 import { OUTPUT_FILE, readRecord, removeRecord, writeRecord, type NodeRecord } from './node-record.ts';
-import { canBind, findPortHolder, isRunning, readCmdline, readProcStat } from './process-inspect.ts';
+import { canBind, findPortHolder, isRunning, readCmdline, readProcStat } from '../common/process-inspect.ts';
+import { errorText } from '../common/error-text.ts';
 
 /** The subset of a pino logger the supervisor uses. */
 export interface SupervisorLogger {
@@ -226,10 +227,6 @@ const KILL_WAIT_MS = 5000;
 const UNANSWERED_PROBES = 3;
 /** … of this long each is stopped and started again (see start()). */
 const PROBE_MS = 1000;
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');

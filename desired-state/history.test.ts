@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jsonpatch from 'fast-json-patch';
 import { exampleDesired } from '../test/arbitraries/desired-state.ts';
+import { canonicalJson } from '../common/canonical-json.ts';
 import {
   DesiredStateHistory,
   HistoryCorruptError,
   HistoryError,
   HistoryIdNotIncreasingError,
-  canonicalJson,
   diffDesired,
   formatPatch,
   sha256Of,

@@ -12,6 +12,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, trun
 import { dirname, join } from 'node:path';
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import type { Desired } from './types.ts';
+import { canonicalJson } from '../common/canonical-json.ts';
 
 export type { Operation };
 
@@ -67,19 +68,6 @@ export class HistoryIdNotIncreasingError extends HistoryError {
     this.id = id;
     this.latestId = latestId;
   }
-}
-
-/** JSON with the keys of every object sorted, so equal states have equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
-  return out;
 }
 
 export function sha256Of(desired: Desired): string {

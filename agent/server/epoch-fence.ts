@@ -8,7 +8,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { EPOCH_METADATA } from '../../proto/metadata.ts';
 import { InvalidArgumentError, StaleLeaderError, UnavailableError } from '../../proto/status.ts';
-import { writeFileAtomic } from './atomic-file.ts';
+import { writeFileAtomic } from '../../common/atomic-file.ts';
 
 /** The file in the data dir that holds the highest leader epoch seen. */
 export const EPOCH_FILE = 'leader-epoch';

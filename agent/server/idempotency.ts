@@ -31,8 +31,8 @@ import {
   asAgentCallError,
   reviveError,
 } from '../../proto/status.ts';
-import { readTextIfExists, writeFileAtomic } from './atomic-file.ts';
-import { canonicalJson } from './canonical-json.ts';
+import { readTextIfExists, writeFileAtomic } from '../../common/atomic-file.ts';
+import { canonicalJson } from '../../common/canonical-json.ts';
 import { raceSignal } from './deadline.ts';
 
 /** @default 24 hours */

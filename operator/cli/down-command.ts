@@ -3,7 +3,7 @@
 // kept). Through the running leader when there is one; otherwise directly with the VM
 // provider of the state directory.
 import { readdir } from 'node:fs/promises';
-import { isRunning } from '../../agent/process-inspect.ts';
+import { isRunning } from '../../common/process-inspect.ts';
 import path from 'node:path';
 import { NoLeaderError, connectLeader, findLeader, type ConnectLeader } from '../leader/admin-client.ts';
 import { NotAStateDirError, shutdownWithoutLeader, type ProviderFactory } from '../leader/offline-down.ts';

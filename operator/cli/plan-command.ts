@@ -3,7 +3,8 @@
 // then the leader observes the cluster and plans. Prints the next steps (those it would
 // run at once) with the planner's reason for each, what it would wait for, and an
 // estimate of the steps after them.
-import { canonicalJson, DesiredStateHistory } from '../../desired-state/history.ts';
+import { canonicalJson } from '../../common/canonical-json.ts';
+import { DesiredStateHistory } from '../../desired-state/history.ts';
 import { formatProblems } from '../../desired-state/format.ts';
 import type { Desired } from '../../desired-state/types.ts';
 import { validateDesiredStateFile, validateDesiredStateText } from '../../desired-state/validate.ts';

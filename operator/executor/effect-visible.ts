@@ -28,9 +28,9 @@ import {
   sinkKey,
   type ObservedCluster,
   type ObservedDataNode,
-  type SlotRange,
 } from '../model/observed.ts';
 import type { Step } from '../model/step.ts';
+import { rangesCover } from '../../common/slot-ranges.ts';
 
 /**
  * Whether `observed` shows the effect of `step` (see the file comment). `_before`, the
@@ -65,7 +65,7 @@ export function stepEffectVisible(step: Step, observed: ObservedCluster, _before
     }
     case 'joinPrimary': {
       const n = node(observed, step.nodeId);
-      return n !== undefined && n.up && n.role === 'primary' && covers(n.slots, step.slots) && clusterAgrees(observed);
+      return n !== undefined && n.up && n.role === 'primary' && rangesCover(n.slots, step.slots) && clusterAgrees(observed);
     }
     case 'joinReplica': {
       const n = node(observed, step.nodeId);
@@ -114,20 +114,5 @@ function moveVisible(step: Extract<Step, { kind: 'moveData' }>, observed: Observ
   const target = node(observed, step.toId);
   if (source === undefined || !source.up || target === undefined || !target.up || target.role !== 'primary') return false;
   const keeps = source.slots.some((o) => step.slots.some((w) => o.start <= w.end && w.start <= o.end));
-  return !keeps && covers(target.slots, step.slots);
-}
-
-/** Whether `owned` covers every slot of `wanted`. */
-function covers(owned: readonly SlotRange[], wanted: readonly SlotRange[]): boolean {
-  const sorted = [...owned].sort((a, b) => a.start - b.start);
-  return wanted.every((w) => {
-    let next = w.start;
-    for (const r of sorted) {
-      if (r.end < next) continue;
-      if (r.start > next) return false;
-      next = r.end + 1;
-      if (next > w.end) return true;
-    }
-    return next > w.end;
-  });
+  return !keeps && rangesCover(target.slots, step.slots);
 }

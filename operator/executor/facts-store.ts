@@ -6,7 +6,7 @@
 // facts or the new, never a mix. The in-memory store serves tests and the simulated world.
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../../agent/server/atomic-file.ts';
+import { writeFileAtomic } from '../../common/atomic-file.ts';
 import type { LeaderFacts } from '../model/observed.ts';
 
 export interface FactsStore {

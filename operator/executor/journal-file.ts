@@ -15,7 +15,7 @@
 import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { syncDirectory } from '../../agent/server/atomic-file.ts';
+import { syncDirectory } from '../../common/atomic-file.ts';
 import type { Job, JournalEntry, Journal } from '../ports/journal.ts';
 
 /** The journal file of a state directory. */

@@ -4,7 +4,7 @@
 // one typed error with the sentence a person needs: how to start one.
 import http from 'node:http';
 import path from 'node:path';
-import { isRunning } from '../../agent/process-inspect.ts';
+import { isRunning } from '../../common/process-inspect.ts';
 import type { Desired } from '../../desired-state/types.ts';
 import type { ValidationResult } from '../../desired-state/validate.ts';
 import type { ObservedCluster } from '../model/observed.ts';

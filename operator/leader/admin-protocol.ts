@@ -3,7 +3,7 @@
 // the routes, and the error body. HTTP/1.1 + JSON on 127.0.0.1; every request carries
 // `Authorization: Bearer <token>` with the token from leader.json (mode 0600), so only
 // the user who owns the state directory can talk to the leader.
-import { readTextIfExists } from '../../agent/server/atomic-file.ts';
+import { readTextIfExists } from '../../common/atomic-file.ts';
 
 /** The content of <stateDir>/leader.json. */
 export interface AdminEndpoint {

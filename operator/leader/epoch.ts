@@ -5,7 +5,7 @@
 // agent the new leader has reached.
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../../agent/server/atomic-file.ts';
+import { writeFileAtomic } from '../../common/atomic-file.ts';
 
 /** The epoch file holds something other than a whole number. */
 export class EpochFileError extends Error {

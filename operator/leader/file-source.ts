@@ -12,7 +12,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { canonicalJson } from '../../desired-state/history.ts';
+import { canonicalJson } from '../../common/canonical-json.ts';
 import type { Desired } from '../../desired-state/types.ts';
 import { validateDesiredStateFile, validateDesiredStateText, type ValidateOptions, type ValidationResult } from '../../desired-state/validate.ts';
 import type { StatusFile } from '../model/status.ts';

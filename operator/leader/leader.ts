@@ -25,7 +25,7 @@ import type { Logger } from 'pino';
 import { formatProblems } from '../../desired-state/format.ts';
 import { DesiredStateHistory } from '../../desired-state/history.ts';
 import { validateDesiredStateFile, type ValidateOptions } from '../../desired-state/validate.ts';
-import { writeFileAtomic } from '../../agent/server/atomic-file.ts';
+import { writeFileAtomic } from '../../common/atomic-file.ts';
 import type { Journal } from '../ports/journal.ts';
 import type { LeaderApi } from '../ports/leader-api.ts';
 import type { VmProvider, VmProviderFactory } from '../ports/vm-provider.ts';

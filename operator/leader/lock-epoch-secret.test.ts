@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readProcStat } from '../../agent/process-inspect.ts';
+import { readProcStat } from '../../common/process-inspect.ts';
 import { EpochFileError, nextEpoch, readEpoch } from './epoch.ts';
 import { LeaderRunningError, acquireLeaderLock, liveLockHolder } from './lock.ts';
 import { loadOrCreateSecret, SecretFileError } from './secret.ts';

@@ -5,8 +5,8 @@
 // whose process is gone is stale and taken over; the takeover itself runs under a
 // second exclusive file, so two leaders starting at once cannot both take it.
 import { open, readFile, rm, stat } from 'node:fs/promises';
-import { isRunning, readCmdline, readProcStat } from '../../agent/process-inspect.ts';
-import { readTextIfExists } from '../../agent/server/atomic-file.ts';
+import { isRunning, readCmdline, readProcStat } from '../../common/process-inspect.ts';
+import { readTextIfExists } from '../../common/atomic-file.ts';
 
 /** Another leader holds the lock. */
 export class LeaderRunningError extends Error {

@@ -8,6 +8,7 @@
 // `coxswain plan` and `status --json` can show it. operator/observe/observe.ts builds it
 // from the real ports; the simulated world builds it through the same code.
 import type { EngineVersion, VmType } from '../../desired-state/types.ts';
+import { slotsIn, type SlotRange } from '../../common/slot-ranges.ts';
 
 /** The role of a data node as its engine reports it. */
 export type ObservedRole =
@@ -20,14 +21,8 @@ export type ObservedRole =
   /** Down, or the engine did not say. */
   | 'unknown';
 
-/** Total hash slots of a Redis Cluster. */
-export const REDIS_SLOTS = 16384;
-
-/** An inclusive range of hash slots. */
-export interface SlotRange {
-  start: number;
-  end: number;
-}
+// Hash-slot ranges are defined once, in common/slot-ranges.ts; the model names them too.
+export { SLOT_COUNT as REDIS_SLOTS, slotsCovered, type SlotRange } from '../../common/slot-ranges.ts';
 
 /** One data node (one redis-server / valkey-server process), as observed. */
 export interface ObservedDataNode {
@@ -149,24 +144,9 @@ export function strangers(observed: ObservedCluster): string[] {
 
 /** Slots a node serves. */
 export function slotCount(node: Pick<ObservedDataNode, 'slots'>): number {
-  return node.slots.reduce((sum, r) => sum + (r.end - r.start + 1), 0);
+  return slotsIn(node.slots);
 }
 
-/** How many slots the ranges cover: overlaps once, slots outside 0 … 16383 not at all. */
-export function slotsCovered(ranges: readonly SlotRange[]): number {
-  const sorted = ranges
-    .map((r) => ({ start: Math.max(0, r.start), end: Math.min(REDIS_SLOTS - 1, r.end) }))
-    .filter((r) => r.end >= r.start)
-    .sort((a, b) => a.start - b.start);
-  let total = 0;
-  let reached = -1; // the highest slot counted so far
-  for (const r of sorted) {
-    if (r.end <= reached) continue;
-    total += r.end - Math.max(r.start, reached + 1) + 1;
-    reached = r.end;
-  }
-  return total;
-}
 
 /** The key a sink is known by: "local:<path>". */
 export function sinkKey(sink: { type: 'local'; path: string }): string {

@@ -5,6 +5,8 @@
 // only ever added; those added later are optional here, since a newer command line may
 // read the status of an older leader that lacks them.
 
+import type { SlotRange } from '../../common/slot-ranges.ts';
+
 export type ReconciliationState = 'WORKING_TOWARDS_DESIRED_STATE' | 'AT_DESIRED_STATE' | 'ERROR_STATE';
 
 export interface StatusError {
@@ -44,11 +46,7 @@ export interface StatusNode {
   slots?: SlotRange[];
 }
 
-/** An inclusive range of hash slots. */
-export interface SlotRange {
-  start: number;
-  end: number;
-}
+export type { SlotRange };
 
 /** A backup that exists in its sink. */
 export interface StatusBackup {

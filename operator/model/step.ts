@@ -7,6 +7,7 @@
 // it took effect changes nothing. Its idempotency key is derived from the job id.
 import type { EngineVersion, VmType } from '../../desired-state/types.ts';
 import type { SlotRange } from './observed.ts';
+import { slotsIn } from '../../common/slot-ranges.ts';
 
 /** A sink as in the desired state. */
 export interface SinkRef {
@@ -134,8 +135,8 @@ export function describeStep(step: Step): string {
       return `stop data node ${step.nodeId}`;
     case 'joinPrimary':
       return step.via === undefined
-        ? `found the cluster with ${step.nodeId} as primary${step.slots.length > 0 ? ` of ${rangesText(step.slots)}` : ''}`
-        : `join ${step.nodeId} as a primary via ${step.via}${step.slots.length > 0 ? ` with ${rangesText(step.slots)}` : ''}`;
+        ? `found the cluster with ${step.nodeId} as primary${step.slots.length > 0 ? ` of ${slotsWords(step.slots)}` : ''}`
+        : `join ${step.nodeId} as a primary via ${step.via}${step.slots.length > 0 ? ` with ${slotsWords(step.slots)}` : ''}`;
     case 'joinReplica':
       return `make ${step.nodeId} a replica of ${step.primaryId}`;
     case 'failover':
@@ -164,12 +165,13 @@ export function shortEngineId(id: string): string {
   return id.length > 8 ? `${id.slice(0, 8)}…` : id;
 }
 
-function rangesText(ranges: readonly SlotRange[]): string {
+/** "slot 5", "slots 0-99, slots 200-299". */
+function slotsWords(ranges: readonly SlotRange[]): string {
   return ranges.map((r) => (r.start === r.end ? `slot ${r.start}` : `slots ${r.start}-${r.end}`)).join(', ');
 }
 
 function moveSize(ranges: readonly SlotRange[]): string {
-  const n = ranges.reduce((sum, r) => sum + (r.end - r.start + 1), 0);
+  const n = slotsIn(ranges);
   return n === 1 ? '1 slot' : `${n} slots`;
 }
 

@@ -13,7 +13,8 @@ import { REDIS_SLOTS, type ObservedDataNode } from '../model/observed.ts';
 import type { PlanContext } from './context.ts';
 import { groupName, plural } from './names.ts';
 import { foundingWork } from './running.ts';
-import { rangesText, shareRange, unownedRanges } from './slots.ts';
+import { rangesText } from '../../common/slot-ranges.ts';
+import { shareRange, unownedRanges } from './slots.ts';
 
 /** The first kept node of group `g` that runs and has not joined yet. */
 function freshNode(ctx: PlanContext, g: number): ObservedDataNode | undefined {

@@ -7,7 +7,8 @@
 // their disks), so nothing is blocked while any node cannot be seen.
 import { REDIS_SLOTS } from '../model/observed.ts';
 import type { PlanContext } from './context.ts';
-import { rangesText, unownedRanges } from './slots.ts';
+import { rangesText } from '../../common/slot-ranges.ts';
+import { unownedRanges } from './slots.ts';
 
 export function checkDataLoss(ctx: PlanContext): void {
   const { view, batch } = ctx;

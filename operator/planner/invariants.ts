@@ -32,7 +32,7 @@ import { describeStep, type Step } from '../model/step.ts';
 import { stepVms } from './batch.ts';
 import { olderVersion, versionOrderAllows } from './failover.ts';
 import { groupName } from './names.ts';
-import { rangesCover, rangesDisjoint } from './slots.ts';
+import { rangesCover, rangesDisjoint } from '../../common/slot-ranges.ts';
 import { ClusterView } from './view.ts';
 
 const TOPOLOGY = new Set<Step['kind']>(['joinPrimary', 'joinReplica', 'failover', 'moveData', 'removeNode', 'createBackup', 'deleteBackup', 'restoreBackup']);

@@ -7,7 +7,8 @@ import { Model } from './testing/model.ts';
 import { clusterAt, downNode, lines, nodeOf, stepsOf, vmOf } from './testing/test-cluster.ts';
 import { dataNodes, slotCount, type ObservedCluster, type SlotRange } from '../model/observed.ts';
 import type { Step } from '../model/step.ts';
-import { isBalanced, rangesCover, rangesDisjoint } from './slots.ts';
+import { rangesCover, rangesDisjoint } from '../../common/slot-ranges.ts';
+import { isBalanced } from './slots.ts';
 
 const d = exampleDesired();
 

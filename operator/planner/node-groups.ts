@@ -34,7 +34,8 @@ import { REDIS_SLOTS, slotCount, type ObservedDataNode } from '../model/observed
 import type { PlanContext } from './context.ts';
 import { olderVersion } from './failover.ts';
 import { groupName, plural } from './names.ts';
-import { isBalanced, normalRanges, shareCount, topSlots } from './slots.ts';
+import { normalRanges } from '../../common/slot-ranges.ts';
+import { isBalanced, shareCount, topSlots } from './slots.ts';
 
 export function joinNewGroupPrimaries(ctx: PlanContext): void {
   const { view, layout, batch, desired: d } = ctx;

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REDIS_SLOTS } from '../model/observed.ts';
-import { isBalanced, markRanges, rangesSize, rangesText, shareCount, shareRange, unownedRanges } from './slots.ts';
+import { slotsIn as rangesSize, rangesText } from '../../common/slot-ranges.ts';
+import { isBalanced, markRanges, shareCount, shareRange, unownedRanges } from './slots.ts';
 
 test('shares are contiguous, cover every slot once, the first groups take the remainder', () => {
   for (const n of [1, 2, 3, 5, 7, 1000, 16384]) {

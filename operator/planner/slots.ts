@@ -4,6 +4,7 @@
 // rebalancing and ranges only when a new cluster is formed; a move names the exact slots
 // it takes from its source (`topSlots`), so that repeating it changes nothing.
 import { REDIS_SLOTS, type SlotRange } from '../model/observed.ts';
+import { normalRanges } from '../../common/slot-ranges.ts';
 
 /** How many slots node group `g` of `n` should serve. */
 export function shareCount(g: number, n: number): number {
@@ -62,27 +63,6 @@ export function unownedRanges(owned: Uint8Array, within: SlotRange): SlotRange[]
   return out;
 }
 
-/** Number of slots in `ranges`. */
-export function rangesSize(ranges: readonly SlotRange[]): number {
-  return ranges.reduce((sum, r) => sum + (r.end - r.start + 1), 0);
-}
-
-/** "0-5460", "5461", "0-99, 200-299": ranges for a message. */
-export function rangesText(ranges: readonly SlotRange[]): string {
-  return ranges.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(', ');
-}
-
-/** `ranges` sorted by start, overlapping or adjacent ones merged. */
-export function normalRanges(ranges: readonly SlotRange[]): SlotRange[] {
-  const out: SlotRange[] = [];
-  for (const r of [...ranges].sort((a, b) => a.start - b.start)) {
-    const last = out.at(-1);
-    if (last !== undefined && r.start <= last.end + 1) last.end = Math.max(last.end, r.end);
-    else out.push({ start: r.start, end: r.end });
-  }
-  return out;
-}
-
 /**
  * The `count` highest slots of `ranges`, as sorted ranges (all of them when `count`
  * covers them). The source keeps its lowest slots, so its ranges stay few; and a move cut
@@ -102,14 +82,3 @@ export function topSlots(ranges: readonly SlotRange[], count: number): SlotRange
   return out;
 }
 
-/** Whether every slot of `wanted` lies in `owned`. */
-export function rangesCover(owned: readonly SlotRange[], wanted: readonly SlotRange[]): boolean {
-  const sorted = normalRanges(owned);
-  return wanted.every((w) => sorted.some((r) => r.start <= w.start && w.end <= r.end));
-}
-
-/** Whether no slot is named twice in `ranges`. */
-export function rangesDisjoint(ranges: readonly SlotRange[]): boolean {
-  const sorted = [...ranges].sort((a, b) => a.start - b.start);
-  return sorted.every((r, i) => i === 0 || sorted[i - 1]!.end < r.start);
-}

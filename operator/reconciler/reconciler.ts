@@ -63,6 +63,7 @@ import { revalidate } from './revalidate.ts';
 import { StatusMemory, buildStatus } from './status-view.ts';
 import { StepFailures, fencedOff, type StepFailure } from './step-failures.ts';
 import { Wakeup } from './wakeup.ts';
+import { errorText } from '../../common/error-text.ts';
 
 /** Why run() returned: the signal aborted, or a newer leader fenced this one off. */
 export type RunEnd = 'stopped' | 'fenced';
@@ -801,10 +802,6 @@ function duration(ms: number): string {
   if (s < 120) return `${s} s`;
   const min = Math.round(s / 60);
   return min < 120 ? `${min} min` : `${Math.floor(min / 60)} h ${min % 60} min`;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function firstLine(text: string): string {

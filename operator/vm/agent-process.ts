@@ -12,8 +12,8 @@ import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { writeFileAtomic } from '../../agent/server/atomic-file.ts';
-import { findPortHolder, isRunning, readProcStat } from '../../agent/process-inspect.ts';
+import { writeFileAtomic } from '../../common/atomic-file.ts';
+import { findPortHolder, isRunning, readProcStat } from '../../common/process-inspect.ts';
 import type { Clock } from '../ports/clock.ts';
 import { ProcessStopError, VmOperationCancelledError } from './errors.ts';
 

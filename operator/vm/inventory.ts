@@ -11,7 +11,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { VmType } from '../../desired-state/types.ts';
 import { VM_TYPES } from '../../desired-state/catalogue.ts';
-import { writeFileAtomic } from '../../agent/server/atomic-file.ts';
+import { writeFileAtomic } from '../../common/atomic-file.ts';
 import { VmStateFileError } from './errors.ts';
 
 export const INVENTORY_FILE = 'inventory.json';

@@ -8,7 +8,7 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Leftovers } from '../../agent/engines/redis/test-servers.ts';
-import { isRunning, readProcStat } from '../../agent/process-inspect.ts';
+import { isRunning, readProcStat } from '../../common/process-inspect.ts';
 import { readRecord } from '../../agent/node-record.ts';
 import { freePorts } from '../../test/support/ports.ts';
 import type { VmSpec } from '../model/step.ts';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Leftovers } from '../../agent/engines/redis/test-servers.ts';
-import { isRunning, readProcStat } from '../../agent/process-inspect.ts';
+import { isRunning, readProcStat } from '../../common/process-inspect.ts';
 import { readRecord } from '../../agent/node-record.ts';
 import { freePorts } from '../../test/support/ports.ts';
 import type { VmSpec } from '../model/step.ts';

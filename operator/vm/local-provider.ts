@@ -23,8 +23,8 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { repoPath } from '../repo-root.ts';
 import type { Logger } from 'pino';
-import { canBind as canBindOnHost, findPortHolder, isRunning } from '../../agent/process-inspect.ts';
-import { syncDirectory } from '../../agent/server/atomic-file.ts';
+import { canBind as canBindOnHost, findPortHolder, isRunning } from '../../common/process-inspect.ts';
+import { syncDirectory } from '../../common/atomic-file.ts';
 import { VM_TYPES } from '../../desired-state/catalogue.ts';
 import { AgentClient } from '../agent-client/agent-client.ts';
 import type { AgentClientOptions, EpochProvider } from '../agent-client/agent-client.ts';
@@ -59,6 +59,7 @@ import { loadInventory, removeInventory, saveInventory, type InventoryEntry } fr
 import { KeyedLock } from './keyed-lock.ts';
 import { allocatePort, highestPort, reservedPorts, type CanBind } from './port-allocation.ts';
 import { VmAgent } from './vm-agent.ts';
+import { errorText } from '../../common/error-text.ts';
 
 export interface LocalVmProviderOptions {
   /** The cluster's state directory; VMs live in <clusterDir>/vms/<vmId>/. */
@@ -217,10 +218,6 @@ function pathExists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 export class LocalVmProvider implements VmProvider {

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { startAgent, type RunningAgent } from '../../agent/daemon.ts';
 import { RedisBackend } from '../../agent/engines/redis/redis-backend.ts';
 import { Leftovers, tempDir } from '../../agent/engines/redis/test-servers.ts';
-import { isRunning } from '../../agent/process-inspect.ts';
+import { isRunning } from '../../common/process-inspect.ts';
 import { RawAgentClient } from '../../agent/test-harness.ts';
 import { AgentClient } from '../../operator/agent-client/agent-client.ts';
 import { InvalidArgumentError, StaleLeaderError, UnauthenticatedError } from '../../proto/status.ts';

@@ -15,7 +15,7 @@ import { Cluster } from 'ioredis';
 import { Leftovers, tempDir } from '../../agent/engines/redis/test-servers.ts';
 import { RESTORE_DIR_PREFIX, restoreTempBase } from '../../agent/engines/redis/restore-leftovers.ts';
 import { command, withNode } from '../../agent/engines/redis/redis-connection.ts';
-import { isRunning, readCmdline } from '../../agent/process-inspect.ts';
+import { isRunning, readCmdline } from '../../common/process-inspect.ts';
 import { AgentClient } from '../../operator/agent-client/agent-client.ts';
 import { freePorts } from '../support/ports.ts';
 import { killChild, spawnAgent, writeSecret } from './spawn-agent.ts';

@@ -23,7 +23,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRunning, readProcStat } from '../../agent/process-inspect.ts';
+import { isRunning, readProcStat } from '../../common/process-inspect.ts';
 import type { Job } from '../../operator/ports/journal.ts';
 import { editJsonc } from '../../operator/demo/edit-jsonc.ts';
 import { checkDataSet, loadDataSet } from '../bench/data-set.ts';

@@ -3,7 +3,8 @@
 // scenario writes nothing to disk and a restarted leader reads what the old one
 // "persisted". It also tells the world which desired state was accepted (the world's
 // safety checks need `running` and `restoreFromBackup`).
-import { DesiredStateHistory, HistoryIdNotIncreasingError, canonicalJson, sha256Of, type HistoryEntry } from '../../desired-state/history.ts';
+import { canonicalJson } from '../../common/canonical-json.ts';
+import { DesiredStateHistory, HistoryIdNotIncreasingError, sha256Of, type HistoryEntry } from '../../desired-state/history.ts';
 import type { Desired } from '../../desired-state/types.ts';
 
 export class MemoryHistory extends DesiredStateHistory {

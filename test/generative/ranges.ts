@@ -152,16 +152,6 @@ export function lowestSlots(ranges: readonly SlotRange[], count: number): SlotRa
   return out;
 }
 
-/** Number of slots in `ranges`. */
-export function slotsIn(ranges: readonly SlotRange[]): number {
-  return ranges.reduce((n, r) => n + (r.end - r.start + 1), 0);
-}
-
-/** Ranges as "0-5460,5461-10922" (for messages). */
-export function rangesText(ranges: readonly SlotRange[]): string {
-  return ranges.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(',');
-}
-
 function checkSlot(slot: number): void {
   if (!Number.isInteger(slot) || slot < 0 || slot >= REDIS_SLOTS) throw new RangeError(`slot ${slot} is outside 0 … ${REDIS_SLOTS - 1}`);
 }

@@ -13,7 +13,7 @@
 // which calls succeed without a visible effect (invisible-effects.ts); which call hangs
 // until the caller cancels it, and which agents die when a call to them is cancelled.
 import type { AgentCallOptions, AgentPort } from '../../operator/ports/agent-port.ts';
-import { canonicalJson } from '../../desired-state/history.ts';
+import { canonicalJson } from '../../common/canonical-json.ts';
 import { isMutating, type DecodedResponseOf, type RequestOf, type UnaryMethod } from '../../proto/methods.ts';
 import {
   AGENT_UNREACHABLE,

@@ -50,7 +50,8 @@ import type { BackupInfo__Output } from '../../proto/generated/coxswain/agent/v1
 import type { DataNode__Output } from '../../proto/generated/coxswain/agent/v1/DataNode.ts';
 import type { Sink } from '../../proto/generated/coxswain/agent/v1/Sink.ts';
 import { Rng } from './rng.ts';
-import { SlotMap, lowestSlots, rangesText, slotsIn } from './ranges.ts';
+import { rangesText, slotsIn } from '../../common/slot-ranges.ts';
+import { SlotMap, lowestSlots } from './ranges.ts';
 import type { SimClock } from './sim-clock.ts';
 
 // ───────────────────────────── parameters and records ─────────────────────────────

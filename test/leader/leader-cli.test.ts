@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isRunning, readProcStat } from '../../agent/process-inspect.ts';
+import { isRunning, readProcStat } from '../../common/process-inspect.ts';
 import type { ClusterStatus } from '../../operator/model/status.ts';
 import { editJsonc } from '../../operator/demo/edit-jsonc.ts';
 import { freePorts } from '../support/ports.ts';

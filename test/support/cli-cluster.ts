@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile, readdir, readlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isRunning, readProcStat } from '../../agent/process-inspect.ts';
+import { isRunning, readProcStat } from '../../common/process-inspect.ts';
 import type { ClusterStatus } from '../../operator/model/status.ts';
 import type { Job } from '../../operator/ports/journal.ts';
 import { editJsonc } from '../../operator/demo/edit-jsonc.ts';

@@ -9,7 +9,7 @@
 import { ENGINES } from '../../../desired-state/catalogue.ts';
 import type { EngineVersionInfo } from '../../../desired-state/catalogue.ts';
 import { DataLossError, FailedPreconditionError, InvalidArgumentError } from '../../../proto/status.ts';
-import type { SlotRange } from './topology.ts';
+import type { SlotRange } from '../../../common/slot-ranges.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_KIND = 'coxswain/redis-cluster-backup';

@@ -10,7 +10,7 @@
 // still hold the backups themselves, and the next listing of a sink finds them again.
 import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../../server/atomic-file.ts';
+import { writeFileAtomic } from '../../../common/atomic-file.ts';
 import type { BackupInfo } from '../../../proto/generated/coxswain/agent/v1/BackupInfo.ts';
 
 export const BACKUP_REGISTRY_FILE = 'backups.json';

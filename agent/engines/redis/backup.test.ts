@@ -27,17 +27,16 @@ import { LocalDirectorySink, checkKey, openSink, sinkIoError } from './sink.ts';
 import type { BackupSink, ObjectDigest, SinkCallOptions, SinkListing } from './sink.ts';
 import { Leftovers, rejectsWith, startTestCluster, testClusterClient, trackedDir } from './test-servers.ts';
 import type { TestCluster } from './test-servers.ts';
-import { SLOT_COUNT, countSlots, parseInfo, primariesOf } from './topology.ts';
+import { parseInfo, primariesOf } from './topology.ts';
+import { SLOT_COUNT, slotsIn } from '../../../common/slot-ranges.ts';
 
 const leftovers = new Leftovers();
 after(async () => {
   await leftovers.cleanup();
 });
 
-
 // ---------------------------------------------------------------------------------
 // A real cluster with data
-
 
 
 
@@ -71,7 +70,6 @@ async function rdbSaves(addrs: NodeAddress[]): Promise<number[]> {
 async function sha256(file: string): Promise<string> {
   return createHash('sha256').update(await readFile(file)).digest('hex');
 }
-
 
 const N = 100_000;
 
@@ -110,7 +108,7 @@ describe('backup of a real cluster (Redis 7.0, 3 primaries × 1 replica, 100k ke
     assert.equal(m.rdbVersion, 10);
     assert.match(m.consistency, /point-in-time snapshot/);
     // Slots: every slot exactly once, as the cluster has them.
-    assert.equal(m.nodeGroups.reduce((n, g) => n + countSlots(g.slots), 0), SLOT_COUNT);
+    assert.equal(m.nodeGroups.reduce((n, g) => n + slotsIn(g.slots), 0), SLOT_COUNT);
     const topo = (await new RedisClusterOps({ seeds: cluster.primaries }).observe()).topology;
     for (const g of m.nodeGroups) {
       const p = primariesOf(topo).find((x) => x.id === g.primaryId);

@@ -55,8 +55,17 @@ import { describeNode } from './errors.ts';
 import { command, connectNode, formatAddr, replyErrorText, toOpError } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
 import type { BackupSink, ObjectDigest, SinkCallOptions } from './sink.ts';
-import { findNode, formatRanges, normaliseRanges, observeCluster, parseInfo, primariesOf, replicasOf, waitForAgreementObservation } from './topology.ts';
-import type { SlotRange, TopologyNode } from './topology.ts';
+import {
+  findNode,
+  observeCluster,
+  parseInfo,
+  primariesOf,
+  replicasOf,
+  waitForAgreementObservation,
+} from './topology.ts';
+import type { TopologyNode } from './topology.ts';
+import type { SlotRange } from '../../../common/slot-ranges.ts';
+import { normalRanges, rangesText } from '../../../common/slot-ranges.ts';
 
 // ---------------------------------------------------------------------------------
 // Errors at the boundary
@@ -324,7 +333,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<CreateBac
     const topology = obs.topology;
     const groups = primariesOf(topology)
       .filter((p) => p.slotCount > 0)
-      .sort((a, b) => (normaliseRanges(a.slots)[0]?.start ?? 0) - (normaliseRanges(b.slots)[0]?.start ?? 0));
+      .sort((a, b) => (normalRanges(a.slots)[0]?.start ?? 0) - (normalRanges(b.slots)[0]?.start ?? 0));
     progress.nodeGroupsTotal = groups.length;
     timings.observeMs = Date.now() - t0;
 
@@ -424,8 +433,8 @@ async function checkTopologyUnchanged(addrs: NodeAddress[], groups: TopologyNode
   const changes: string[] = [];
   for (const g of groups) {
     const now = findNode(after.topology, g.id);
-    const was = `primary with ${formatRanges(normaliseRanges(g.slots))}`;
-    const is = now === undefined ? 'gone' : now.role === 'primary' ? `primary with ${formatRanges(normaliseRanges(now.slots))}` : 'a replica';
+    const was = `primary with ${rangesText(normalRanges(g.slots))}`;
+    const is = now === undefined ? 'gone' : now.role === 'primary' ? `primary with ${rangesText(normalRanges(now.slots))}` : 'a replica';
     if (is !== was) changes.push(`${describeNode(g.id, formatAddr(g.addr))} was ${was}, is ${is}`);
     if (now && (now.migrating.length > 0 || now.importing.length > 0)) changes.push(`${describeNode(g.id, formatAddr(g.addr))} has slots in a move`);
   }
@@ -542,7 +551,7 @@ async function copySnapshot(
         reason: 'RDB_CHANGED',
       });
     }
-    const slots: SlotRange[] = normaliseRanges(p.slots);
+    const slots: SlotRange[] = normalRanges(p.slots);
     return {
       index,
       primaryId: p.id,

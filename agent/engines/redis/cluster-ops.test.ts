@@ -27,8 +27,9 @@ import { isRetryable, toServiceError } from '../../../proto/status.ts';
 import type { RedisOpError } from './errors.ts';
 import { command, formatAddr, withNode } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
-import { SLOT_COUNT, findNode, parseClusterNodes, primariesOf, replicasOf } from './topology.ts';
+import { findNode, parseClusterNodes, primariesOf, replicasOf } from './topology.ts';
 import type { Topology, TopologyNode } from './topology.ts';
+import { SLOT_COUNT } from '../../../common/slot-ranges.ts';
 
 // ---------------------------------------------------------------------------------
 // Servers

@@ -55,21 +55,19 @@ import type { RedisOpError } from './errors.ts';
 import { NodePool, command, commandBuffer, formatAddr, replyErrorText, withNode } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
 import {
-  SLOT_COUNT,
   findNode,
-  formatRanges,
-  normaliseRanges,
   observeCluster,
   parseInfo,
   primariesOf,
-  rangesToSlots,
   replicasOf,
   slotOwners,
-  slotsToRanges,
   viewOf,
   waitForAgreementObservation,
 } from './topology.ts';
-import type { ClusterObservation, NodeView, SlotRange, Topology, TopologyNode, WaitOptions } from './topology.ts';
+import type { ClusterObservation, NodeView, Topology, TopologyNode, WaitOptions } from './topology.ts';
+import type { SlotRange } from '../../../common/slot-ranges.ts';
+import { errorText } from '../../../common/error-text.ts';
+import { normalRanges, rangesText, rangesToSlots, SLOT_COUNT, slotsToRanges } from '../../../common/slot-ranges.ts';
 
 // ---------------------------------------------------------------------------------
 // Types
@@ -303,9 +301,10 @@ async function ipOf(host: string): Promise<string> {
   return (await lookup(host)).address;
 }
 
-function errorText(err: unknown): string {
+/** A Redis operation's detail, a Redis reply's error, or errorText. */
+function redisErrorText(err: unknown): string {
   if (isRedisOpError(err)) return err.redis.detail;
-  return replyErrorText(err) ?? (err instanceof Error ? err.message : String(err));
+  return replyErrorText(err) ?? errorText(err);
 }
 
 function isMember(t: Topology, id: string): boolean {
@@ -576,7 +575,7 @@ export class RedisClusterOps {
           reason: 'FOREIGN_CLUSTER',
           nodeId: f.view.myId,
           addr: formatAddr(f.addr),
-          detail: `it owns slots ${formatRanges(outside)} outside its share ${share ? formatRanges([share]) : ''} of a cluster of these ${sorted.length} nodes, so it was formed differently`,
+          detail: `it owns slots ${rangesText(outside)} outside its share ${share ? rangesText([share]) : ''} of a cluster of these ${sorted.length} nodes, so it was formed differently`,
           action: 'pass the same primaries as when the cluster was formed, or CLUSTER RESET HARD the nodes that hold no data',
         });
       }
@@ -759,7 +758,7 @@ export class RedisClusterOps {
         throw redisOpError({ op, reason: 'BAD_ARGUMENT', field: 'slots', detail: `${r.start}-${r.end} is not a slot range within 0-${SLOT_COUNT - 1}`, action: 'pass slot ranges' });
       }
     }
-    const wanted = rangesToSlots(normaliseRanges(opts.slots ?? []));
+    const wanted = rangesToSlots(normalRanges(opts.slots ?? []));
     const seeds = this.requireSeeds(op).filter((a) => formatAddr(a) !== formatAddr(node));
     if (seeds.length === 0) {
       throw redisOpError({ op, reason: 'BAD_ARGUMENT', detail: 'no member of the cluster to join through was given', action: 'name a node of the cluster (cluster_member)' });
@@ -808,7 +807,7 @@ export class RedisClusterOps {
     if (todo.length > 0) {
       const args = slotsToRanges(todo).flatMap((r) => [r.start, r.end]);
       await withNode(node, (c) => command(c, 'CLUSTER', 'ADDSLOTSRANGE', ...args), { signal, op, nodeId: id });
-      this.log.info({ op, nodeId: id, slots: formatRanges(slotsToRanges(todo)) }, 'slots claimed');
+      this.log.info({ op, nodeId: id, slots: rangesText(slotsToRanges(todo)) }, 'slots claimed');
     }
     phases.claimMs = Date.now() - t;
 
@@ -831,7 +830,7 @@ export class RedisClusterOps {
         if (n?.role !== 'primary') return [`node ${shortId(id)} is not known as a primary yet`];
         const has = new Set(rangesToSlots(n.slots));
         const missing = wanted.filter((s) => !has.has(s));
-        return missing.length === 0 ? [] : [`node ${shortId(id)} does not serve ${formatRanges(slotsToRanges(missing))} yet`];
+        return missing.length === 0 ? [] : [`node ${shortId(id)} does not serve ${rangesText(slotsToRanges(missing))} yet`];
       },
     });
     phases.agreeMs = Date.now() - t;
@@ -848,7 +847,7 @@ export class RedisClusterOps {
     }
     const list = [...byOwner].map(([o, slots]) => {
       const n = findNode(topo, o);
-      return `${formatRanges(slotsToRanges(slots))} by ${describeNode(o, n ? formatAddr(n.addr) : undefined)}`;
+      return `${rangesText(slotsToRanges(slots))} by ${describeNode(o, n ? formatAddr(n.addr) : undefined)}`;
     });
     return redisOpError({
       op,
@@ -1111,7 +1110,7 @@ export class RedisClusterOps {
         reason: 'NOT_EMPTY',
         nodeId: id,
         addr: formatAddr(node.addr),
-        detail: `it owns ${node.slotCount} slots (${formatRanges(node.slots)})`,
+        detail: `it owns ${node.slotCount} slots (${rangesText(node.slots)})`,
         action: 'move its data away first with drainPrimary, then remove it',
       });
     }
@@ -1150,7 +1149,7 @@ export class RedisClusterOps {
             try {
               await command(c, 'CLUSTER', 'FORGET', id);
             } catch (err) {
-              if (/unknown node/i.test(errorText(err))) return; // already forgotten
+              if (/unknown node/i.test(redisErrorText(err))) return; // already forgotten
               throw err;
             }
           },
@@ -1288,7 +1287,7 @@ export class RedisClusterOps {
         reason: 'NOT_EMPTY',
         nodeId: id,
         addr: formatAddr(facts.addr),
-        detail: `it holds ${facts.keys} keys and ${extra.length} slots (${formatRanges(slotsToRanges(extra))}) of its own; only empty nodes join`,
+        detail: `it holds ${facts.keys} keys and ${extra.length} slots (${rangesText(slotsToRanges(extra))}) of its own; only empty nodes join`,
         action: 'use an empty node (FLUSHALL and CLUSTER RESET HARD if its data is not needed)',
       });
     }
@@ -1323,7 +1322,7 @@ export class RedisClusterOps {
     const reachable = obs.views.filter((v): v is Extract<NodeView, { reachable: true }> => v.reachable);
     const byId = new Map(reachable.map((v) => [v.myId, v]));
     const sig = (r: { role: string; primaryId: string | null; slots: SlotRange[] }): string =>
-      `${r.role} ${r.primaryId ?? '-'} ${formatRanges(r.slots)}`;
+      `${r.role} ${r.primaryId ?? '-'} ${rangesText(r.slots)}`;
     const push = new Map<string, Set<string>>(); // announcing node id → ids to tell
     const add = (from: string, to: string): void => {
       if (from === to || !byId.has(to)) return;
@@ -1369,7 +1368,7 @@ export class RedisClusterOps {
           return tv && rec ? [{ addr: tv.addr, busPort: rec.busPort }] : [];
         });
         await this.meetAll(op, v.addr, id, targets, signal).catch((err: unknown) => {
-          this.log.warn({ op, nodeId: id, err: errorText(err) }, 'could not announce a node (gossip will do it)');
+          this.log.warn({ op, nodeId: id, err: redisErrorText(err) }, 'could not announce a node (gossip will do it)');
         });
       }),
     );
@@ -1559,7 +1558,7 @@ export class RedisClusterOps {
       const from = findNode(t, fromId);
       const to = findNode(t, toId);
       if (!from || !to) continue;
-      this.log.info({ op, fromId, toId, slots: formatRanges(slotsToRanges(slots)) }, 'finishing half-moved slots');
+      this.log.info({ op, fromId, toId, slots: rangesText(slotsToRanges(slots)) }, 'finishing half-moved slots');
       await this.migrate(op, t, from, to, slots.sort((x, y) => x - y), 'resume', opts, phases);
     }
     return pairs.size + stale.length;
@@ -1674,10 +1673,10 @@ export class RedisClusterOps {
             if (isRedisOpError(err) && err.reason === 'OP_ABORTED') throw err;
             throw redisOpError({
               op,
-              reason: /IOERR|timeout/i.test(errorText(err)) ? 'TIMEOUT' : 'COMMAND_FAILED',
+              reason: /IOERR|timeout/i.test(redisErrorText(err)) ? 'TIMEOUT' : 'COMMAND_FAILED',
               nodeId: from.id,
               addr: formatAddr(from.addr),
-              detail: `MIGRATE to ${describeNode(to.id, formatAddr(to.addr))} failed: ${errorText(err)}`,
+              detail: `MIGRATE to ${describeNode(to.id, formatAddr(to.addr))} failed: ${redisErrorText(err)}`,
               action: 'retry the move: it resumes the open slots; if it keeps failing, check the target node',
               cause: err,
             });

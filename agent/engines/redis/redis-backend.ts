@@ -45,15 +45,13 @@ import { findRestoreMarker, writeRestoreMarker } from './restore-markers.ts';
 import { openSink, type BackupSink } from './sink.ts';
 import {
   failedMembers,
-  formatRanges,
   parseClusterInfo,
   parseClusterNodes,
   parseInfo,
-  rangesToSlots,
-  slotsToRanges,
   topologyDigest,
   type ClusterNodeRecord,
 } from './topology.ts';
+import { rangesText, rangesToSlots, slotsToRanges } from '../../../common/slot-ranges.ts';
 
 export interface RedisBackendOptions {
   /** The backend's own directory (absolute): data nodes live in <dir>/nodes. */
@@ -579,7 +577,7 @@ export class RedisBackend implements AgentBackend {
         if (target.role === 'primary' && target.slots.length > 0) {
           refuse(
             'NOT_EMPTY',
-            `it is flagged failed but serves slots ${formatRanges(target.slots)}; forgetting it would leave them unserved`,
+            `it is flagged failed but serves slots ${rangesText(target.slots)}; forgetting it would leave them unserved`,
             'bring the node back, or let its replica take over its slots (the cluster fails over by itself), then forget it',
           );
         }

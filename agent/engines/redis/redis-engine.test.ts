@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmod, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { isRunning } from '../../process-inspect.ts';
+import { isRunning } from '../../../common/process-inspect.ts';
 import { EngineNotInstalledError, UnknownVersionError } from '../errors.ts';
 import { findOnPath, parseInfo, parseVersionOutput, RedisEngine } from './redis-engine.ts';
 import { freePort, Leftovers, rawSpec, startRaw, tempDir } from './test-servers.ts';

@@ -9,7 +9,7 @@ import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { ENGINES, type EngineVersionInfo } from '../../../desired-state/catalogue.ts';
-import { writeFileAtomic } from '../../server/atomic-file.ts';
+import { writeFileAtomic } from '../../../common/atomic-file.ts';
 import {
   specProblem,
   type DataNodeSpec,
@@ -27,6 +27,7 @@ import {
 } from '../engine.ts';
 import { EngineNotInstalledError, InvalidSpecError, UnknownVersionError } from '../errors.ts';
 import { CLUSTER_BUS_OFFSET, CONFIG_FILE, LOG_FILE, renderRedisConfig } from './config.ts';
+import { errorText } from '../../../common/error-text.ts';
 
 export const REDIS_KIND = 'data';
 
@@ -72,10 +73,6 @@ export function parseInfo(text: string): Map<string, string> {
     if (colon > 0) out.set(l.slice(0, colon), l.slice(colon + 1));
   }
   return out;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 export class RedisEngine implements EngineAdapter {

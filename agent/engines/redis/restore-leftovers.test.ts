@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRunning } from '../../process-inspect.ts';
+import { isRunning } from '../../../common/process-inspect.ts';
 import { RESTORE_DIR_PREFIX, cleanUpLeftoverRestores, restoreTempBase } from './restore-leftovers.ts';
 import { Leftovers, tempDir } from './test-servers.ts';
 

@@ -21,7 +21,7 @@ import { readdir, readlink, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRunning, readCmdline, readProcStat } from '../../process-inspect.ts';
+import { isRunning, readCmdline, readProcStat } from '../../../common/process-inspect.ts';
 
 /** Prefix of the temporary directory of one restore (restore.ts creates it with mkdtemp). */
 export const RESTORE_DIR_PREFIX = 'coxswain-restore-';

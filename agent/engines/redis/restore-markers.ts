@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { readTextIfExists, writeFileAtomic } from '../../server/atomic-file.ts';
+import { readTextIfExists, writeFileAtomic } from '../../../common/atomic-file.ts';
 
 export const RESTORE_MARKER_DIR = 'restores';
 

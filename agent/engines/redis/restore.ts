@@ -49,8 +49,9 @@ import { describeNode, shortId } from './errors.ts';
 import { command, commandBuffer, formatAddr, replyErrorText } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
 import type { BackupSink } from './sink.ts';
-import { SLOT_COUNT, observeCluster, parseInfo, primariesOf, slotOwners, waitForAgreementObservation } from './topology.ts';
+import { observeCluster, parseInfo, primariesOf, slotOwners, waitForAgreementObservation } from './topology.ts';
 import type { Topology, TopologyNode } from './topology.ts';
+import { SLOT_COUNT } from '../../../common/slot-ranges.ts';
 
 /** Set while a restore writes into a cluster; its value names the backup. */
 export const RESTORE_MARKER_KEY = 'coxswain:restore-in-progress';

@@ -24,7 +24,8 @@ import { ClusterWriter } from '../../../test/support/writer.ts';
 import { RedisClusterOps, clusterCheck } from './cluster-ops.ts';
 import { command, withNode } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
-import { findNode, parseInfo, rangesToSlots } from './topology.ts';
+import { findNode, parseInfo } from './topology.ts';
+import { rangesToSlots } from '../../../common/slot-ranges.ts';
 
 const registry = new ProcessRegistry();
 const dirs: string[] = [];

@@ -11,7 +11,7 @@ import { Cluster } from 'ioredis';
 import type { AgentCallError } from '../../../proto/status.ts';
 import { freePorts } from '../../../test/support/ports.ts';
 import { readRecord } from '../../node-record.ts';
-import { isRunning, readCmdline, readProcStat } from '../../process-inspect.ts';
+import { isRunning, readCmdline, readProcStat } from '../../../common/process-inspect.ts';
 import type { DataNodeSpec } from '../engine.ts';
 import { RedisClusterOps } from './cluster-ops.ts';
 import { command, withNode, type NodeAddress } from './redis-connection.ts';

@@ -4,23 +4,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  SLOT_COUNT,
-  countSlots,
   failedMembers,
   judgeAgreement,
   mergeTopology,
-  normaliseRanges,
   parseClusterInfo,
   parseClusterNodes,
   parseClusterShards,
   slotOwners,
-  slotsToRanges,
   topologyDigest,
   withoutFailed,
   withoutStrangers,
 } from './topology.ts';
 import type { ClusterNodeRecord, NodeView } from './topology.ts';
 import { redisOpError } from './errors.ts';
+import { normalRanges, SLOT_COUNT, slotsIn, slotsToRanges } from '../../../common/slot-ranges.ts';
 
 // ---------------------------------------------------------------------------------
 // Recorded text (CLUSTER NODES of one node; the others' views are derived by moving
@@ -140,7 +137,7 @@ describe('parseClusterNodes', () => {
     assert.equal(rep.primaryId, R.p1);
     assert.deepEqual(rep.slots, []);
     assert.deepEqual(rep.flags, ['slave']);
-    assert.equal(nodes.filter((n) => n.role === 'primary').reduce((n, p) => n + countSlots(p.slots), 0), SLOT_COUNT);
+    assert.equal(nodes.filter((n) => n.role === 'primary').reduce((n, p) => n + slotsIn(p.slots), 0), SLOT_COUNT);
   });
 
   test('Valkey 8.0 writes the same format (seen from a replica; pong 0 for itself)', () => {
@@ -214,7 +211,7 @@ describe('parseClusterInfo, parseClusterShards, slot ranges', () => {
   });
 
   test('ranges', () => {
-    assert.deepEqual(normaliseRanges([{ start: 5, end: 9 }, { start: 0, end: 4 }, { start: 20, end: 30 }]), [
+    assert.deepEqual(normalRanges([{ start: 5, end: 9 }, { start: 0, end: 4 }, { start: 20, end: 30 }]), [
       { start: 0, end: 9 },
       { start: 20, end: 30 },
     ]);

@@ -13,16 +13,9 @@ import { abortedError, describeNode, redisOpError, shortId, throwIfAborted } fro
 import type { RedisOpError } from './errors.ts';
 import { NodePool, command, formatAddr, toOpError } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
-
-export const SLOT_COUNT = 16384;
+import { normalRanges, rangesText, SLOT_COUNT, type SlotRange, slotsIn } from '../../../common/slot-ranges.ts';
 
 export type NodeFlag = 'myself' | 'master' | 'slave' | 'pfail' | 'fail' | 'handshake' | 'noaddr' | 'nofailover' | 'noflags';
-
-export interface SlotRange {
-  start: number;
-  /** Inclusive. */
-  end: number;
-}
 
 /** A slot in the middle of a move, as the node reporting it sees it (only for itself). */
 export interface SlotMarker {
@@ -203,7 +196,7 @@ export function parseClusterNodes(text: string): ClusterNodeRecord[] {
       pongReceivedMs: toInt(pongRecv, line, 'pong-recv'),
       configEpoch: toInt(epoch, line, 'config epoch'),
       linkState: link,
-      slots: normaliseRanges(slots),
+      slots: normalRanges(slots),
       migrating,
       importing,
     });
@@ -254,7 +247,7 @@ export function parseInfo(text: string): Record<string, string> {
 export function topologyDigest(records: readonly ClusterNodeRecord[]): string {
   const lines = records
     .filter((r) => !r.flags.includes('handshake'))
-    .map((r) => `${r.id} ${r.role} ${r.primaryId ?? '-'} ${formatRanges(r.slots)}${r.flags.includes('fail') ? ' fail' : ''}`)
+    .map((r) => `${r.id} ${r.role} ${r.primaryId ?? '-'} ${rangesText(r.slots)}${r.flags.includes('fail') ? ' fail' : ''}`)
     .sort();
   return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }
@@ -275,44 +268,6 @@ export function failedMembers(records: readonly ClusterNodeRecord[]): string[] {
 
 // ---------------------------------------------------------------------------------
 // Slot ranges
-
-/** Sorted, merged ranges. */
-export function normaliseRanges(ranges: SlotRange[]): SlotRange[] {
-  const sorted = [...ranges].sort((a, b) => a.start - b.start);
-  const out: SlotRange[] = [];
-  for (const r of sorted) {
-    const last = out[out.length - 1];
-    if (last && r.start <= last.end + 1) last.end = Math.max(last.end, r.end);
-    else out.push({ start: r.start, end: r.end });
-  }
-  return out;
-}
-
-export function rangesToSlots(ranges: SlotRange[]): number[] {
-  const slots: number[] = [];
-  for (const r of ranges) for (let s = r.start; s <= r.end; s++) slots.push(s);
-  return slots;
-}
-
-export function slotsToRanges(slots: Iterable<number>): SlotRange[] {
-  const sorted = [...new Set(slots)].sort((a, b) => a - b);
-  const out: SlotRange[] = [];
-  for (const s of sorted) {
-    const last = out[out.length - 1];
-    if (last && s === last.end + 1) last.end = s;
-    else out.push({ start: s, end: s });
-  }
-  return out;
-}
-
-export function countSlots(ranges: SlotRange[]): number {
-  return ranges.reduce((n, r) => n + r.end - r.start + 1, 0);
-}
-
-export function formatRanges(ranges: SlotRange[]): string {
-  if (ranges.length === 0) return 'no slots';
-  return ranges.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(',');
-}
 
 // ---------------------------------------------------------------------------------
 // Topology helpers
@@ -345,11 +300,11 @@ export function slotOwners(topology: Topology): (string | null)[] {
 function describeRecord(r: ClusterNodeRecord): string {
   return r.role === 'replica'
     ? `replica of ${shortId(r.primaryId ?? '?')}`
-    : `primary with ${formatRanges(r.slots)}`;
+    : `primary with ${rangesText(r.slots)}`;
 }
 
 function signature(r: ClusterNodeRecord): string {
-  return `${r.role} ${r.primaryId ?? '-'} ${formatRanges(r.slots)}`;
+  return `${r.role} ${r.primaryId ?? '-'} ${rangesText(r.slots)}`;
 }
 
 const MAX_LISTED = 25;
@@ -570,7 +525,7 @@ export function mergeTopology(views: NodeView[]): Topology {
       role: rec.role,
       primaryId: rec.primaryId,
       slots: rec.slots,
-      slotCount: countSlots(rec.slots),
+      slotCount: slotsIn(rec.slots),
       flags: rec.flags.filter((f) => f !== 'myself'),
       configEpoch: rec.configEpoch,
       migrating: mine ? rec.migrating : [],

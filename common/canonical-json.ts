@@ -1,5 +1,8 @@
-// Canonical JSON: the same value always gives the same text (object keys sorted,
-// undefined dropped), so two equal requests have the same fingerprint.
+// Canonical JSON: the same value always gives the same text — object keys sorted,
+// undefined members dropped, a Buffer as base64 — so equal values have equal text. The
+// desired-state history hashes accepted states with it (desired-state/history.ts), and
+// the agent fingerprints a request with it, to tell a repeat from a different request
+// under the same idempotency key (agent/server/idempotency.ts).
 
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value)) ?? 'null';
