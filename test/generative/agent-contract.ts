@@ -5,6 +5,9 @@
 // store's own files, so a mistake in the store, the fence or the validation cannot hide
 // behind itself:
 //
+//   stale-epoch-admitted         the fence let a call in after it had let in a call of a
+//                                higher epoch (on this VM, whatever restarts came between:
+//                                the epoch the fence keeps is on its disk);
 //   idempotency-broken           the work of a key ran again in the same agent process
 //                                once it had run (a duplicate must wait for it, a repeat
 //                                must get its outcome), or in any process once the agent
@@ -42,6 +45,21 @@ interface KeyState {
 
 /** By VM (the records are on its disk): key → what happened to it. */
 const ledgers = new WeakMap<SimVm, Map<string, KeyState>>();
+
+/** By VM: the highest epoch its fence let a call in with, and the leader that presented it. */
+const admittedEpochs = new WeakMap<SimVm, { epoch: number; leader: number }>();
+
+/** The fence let `d` in with `epoch` (the core's admission resolved: in the order the fence admits). */
+export function admitted(world: World, d: Delivery, epoch: number): void {
+  const highest = admittedEpochs.get(d.vm);
+  if (highest !== undefined && epoch < highest.epoch) {
+    world.violate(
+      'stale-epoch-admitted',
+      `${where(d)} let in ${d.method} of epoch ${epoch} (leader #${d.caller.leader}) after it had let in a call of epoch ${highest.epoch} (leader #${highest.leader}): every older epoch must be refused`,
+    );
+  }
+  if (highest === undefined || epoch > highest.epoch) admittedEpochs.set(d.vm, { epoch, leader: d.caller.leader });
+}
 
 function keysOf(vm: SimVm): Map<string, KeyState> {
   let keys = ledgers.get(vm);

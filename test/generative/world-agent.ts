@@ -23,7 +23,7 @@ import type { AgentCore, CallResult } from '../../agent/server/agent-core.ts';
 import { loadAgentProto } from '../../proto/load.ts';
 import { isMutating, type DecodedRequestOf, type DecodedResponseOf, type MutatingMethod, type RequestOf, type UnaryMethod } from '../../proto/methods.ts';
 import { AGENT_UNREACHABLE, CancelledError, DeadlineExceededError, UnavailableError, asAgentCallError } from '../../proto/status.ts';
-import { answered, keyInUse, type Answer } from './agent-contract.ts';
+import { admitted, answered, keyInUse, type Answer } from './agent-contract.ts';
 import type { CallDecision, FaultInjector } from './faults.ts';
 import { malformed } from './malformed.ts';
 import type { Oracle } from './oracle.ts';
@@ -217,12 +217,16 @@ export class WorldAgent implements AgentPort {
       let result: CallResult<M> | undefined;
       try {
         const core: AgentCore = await process.core;
-        result = await core.call(
+        // The two steps the gRPC service takes (agent/server/service.ts), so the world sees the
+        // order in which the fence lets calls in.
+        const call = await core.admit(
           method,
           decoded,
           { epoch: String(this.#caller.epoch), idempotencyKey: key === '' ? undefined : key },
           { signal: controller.signal, deadline: new Date(started + deadlineMs), logger: SILENT_LOGGER },
         );
+        admitted(world, d, call.ctx.epoch);
+        result = await core.run(call);
         answer = { ok: true, response: result.response };
       } catch (err) {
         answer = { ok: false, error: asAgentCallError(err) };

@@ -117,6 +117,7 @@ export type SafetyCheck =
   | 'forgot-live-node'
   | 'plan-unsafe'
   // The agent's contract at the seam between the simulated transport and the real agent core (agent-contract.ts).
+  | 'stale-epoch-admitted'
   | 'idempotency-broken'
   | 'malformed-request-accepted'
   // The independent oracle's checks (oracle.ts).
