@@ -108,6 +108,12 @@ export function workStarted(world: World, d: Delivery): void {
     return;
   }
   const key = JSON.stringify(d.key);
+  if (d.stray === 'reused-key' && !keyInUse(d.vm, d.key)) {
+    // The first work of the key ended without an outcome to keep (a transient failure) in
+    // the instant this request arrived: the key was free again, and running it is right.
+    d.keyWasFree = true;
+    return;
+  }
   if (k.request !== d.request) {
     world.violate('idempotency-broken', `${where(d)} ran another request under key ${key}, first used for ${k.request.slice(0, 200)}: the same key with another request must be refused`);
   } else if (k.running > 0 && k.runningIn === d.incarnation) {
@@ -140,6 +146,7 @@ export function workEnded(_world: World, d: Delivery, ok: boolean, error?: unkno
 export function answered(world: World, d: Delivery, answer: Answer, alive: boolean): void {
   const key = JSON.stringify(d.key);
   if (d.stray !== undefined) {
+    if (d.keyWasFree === true) return;
     const refused =
       !answer.ok &&
       (answer.error instanceof StaleLeaderError ||

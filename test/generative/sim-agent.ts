@@ -81,6 +81,8 @@ export interface Delivery {
   readonly stray?: 'malformed' | 'reused-key';
   /** Set once it reached the backend (the fence admitted it). */
   reached: boolean;
+  /** A 'reused-key' copy that found its key free again (the first work failed transiently meanwhile), so it may run. */
+  keyWasFree?: boolean;
 }
 
 const deliveries = new WeakMap<AbortSignal, Delivery>();
