@@ -2,20 +2,25 @@
 // leader older than the newest it has seen (safety invariant 6). The highest epoch
 // seen is kept in the agent's data dir, so a restarted agent still refuses the old
 // leader. A higher epoch is made durable before the call that brought it runs.
-import { readFile, readdir, rm } from 'node:fs/promises';
-import path from 'node:path';
+//
+// What survives a restart of the agent's process is that file (in its state dir,
+// state-dir.ts); the order of raises in flight is the process's own and dies with it.
 import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { EPOCH_METADATA } from '../../proto/metadata.ts';
 import { InvalidArgumentError, StaleLeaderError, UnavailableError } from '../../proto/status.ts';
-import { writeFileAtomic } from '../../common/atomic-file.ts';
+import { openStateDir, type StateDir } from './state-dir.ts';
 
 /** The file in the data dir that holds the highest leader epoch seen. */
 export const EPOCH_FILE = 'leader-epoch';
 
 /** Reads `coxswain-epoch` from call metadata: a decimal integer ≥ 0. */
 export function parseEpoch(metadata: Metadata): number {
-  const value = metadata.get(EPOCH_METADATA)[0];
+  return parseEpochValue(metadata.get(EPOCH_METADATA)[0]);
+}
+
+/** Reads the value of `coxswain-epoch` as received: a decimal integer ≥ 0; INVALID_ARGUMENT otherwise. */
+export function parseEpochValue(value: unknown): number {
   if (value === undefined || value === '') {
     throw new InvalidArgumentError(EPOCH_METADATA, `missing; send the leader's epoch as metadata "${EPOCH_METADATA}: <decimal>"`);
   }
@@ -28,40 +33,37 @@ export function parseEpoch(metadata: Metadata): number {
 }
 
 export class EpochFence {
-  readonly #file: string;
+  readonly #dir: StateDir;
   readonly #logger: Logger;
   #seen: number;
   /** Raises run one after another, so a lower raise never overwrites a higher one. */
   #raises: Promise<void> = Promise.resolve();
 
-  private constructor(file: string, seen: number, logger: Logger) {
-    this.#file = file;
+  private constructor(dir: StateDir, seen: number, logger: Logger) {
+    this.#dir = dir;
     this.#seen = seen;
     this.#logger = logger;
   }
 
-  /** Opens the fence of the agent whose data dir is `dataDir` (which must exist). */
-  static async open(dataDir: string, logger: Logger): Promise<EpochFence> {
-    const file = path.join(dataDir, EPOCH_FILE);
+  /** Opens the fence of the agent whose data dir is `dataDir` (a directory, which must exist, or a state dir). */
+  static async open(dataDir: string | StateDir, logger: Logger): Promise<EpochFence> {
+    const dir = typeof dataDir === 'string' ? await openStateDir(dataDir) : dataDir;
     // Leftovers of a write interrupted by a crash (the epoch file itself is intact).
-    for (const name of await readdir(dataDir)) {
-      if (name.startsWith(`.${EPOCH_FILE}.`) && name.endsWith('.tmp')) await rm(path.join(dataDir, name), { force: true });
-    }
+    await dir.removeLeftovers(EPOCH_FILE);
     let seen = 0;
-    try {
-      const text = (await readFile(file, 'utf8')).trim();
+    const content = await dir.read(EPOCH_FILE);
+    if (content !== undefined) {
+      const text = content.trim();
       if (!/^[0-9]{1,16}$/.test(text)) {
         throw new Error(
-          `the leader epoch file ${file} is corrupt (${JSON.stringify(text.slice(0, 40))}); ` +
+          `the leader epoch file ${dir.where(EPOCH_FILE)} is corrupt (${JSON.stringify(text.slice(0, 40))}); ` +
             'it must hold one decimal integer. Restore it, or write the current leader epoch into it; ' +
             'the agent will not start without it, so that it cannot obey a stale leader',
         );
       }
       seen = Number(text);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    return new EpochFence(file, seen, logger);
+    return new EpochFence(dir, seen, logger);
   }
 
   /** The highest epoch seen (and persisted). */
@@ -86,12 +88,13 @@ export class EpochFence {
 
   async #raise(epoch: number): Promise<void> {
     if (epoch <= this.#seen) return;
+    const file = this.#dir.where(EPOCH_FILE);
     try {
-      await writeFileAtomic(this.#file, `${epoch}\n`);
+      await this.#dir.write(EPOCH_FILE, `${epoch}\n`);
     } catch (err) {
-      this.#logger.error({ err, file: this.#file, epoch }, 'Failed to persist the leader epoch; refusing the call');
+      this.#logger.error({ err, file, epoch }, 'Failed to persist the leader epoch; refusing the call');
       throw new UnavailableError(
-        `the agent could not record leader epoch ${epoch} in ${this.#file} (${(err as Error).message}); the call did not run`,
+        `the agent could not record leader epoch ${epoch} in ${file} (${(err as Error).message}); the call did not run`,
         { cause: err },
       );
     }

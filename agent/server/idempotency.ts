@@ -8,7 +8,8 @@
 // result. The same key with a different request is refused: it is a bug in the caller.
 //
 // Storage: one file per key (named by the SHA-256 of the key), written atomically
-// (temporary file, fsync, rename, fsync of the directory). Chosen over an append-only
+// (temporary file, fsync, rename, fsync of the directory) into the store's state dir
+// (state-dir.ts). Chosen over an append-only
 // JSONL journal because a record is never torn, a lookup reads one small file instead
 // of loading the history, and pruning is deleting files, with no compaction pass.
 // The price, two fsyncs per mutating call, is small beside what those calls do
@@ -18,9 +19,11 @@
 // other than CANCELLED). Transient errors are not: the step did not happen, or not
 // completely, and the retry with the same key must run it again. That is why every
 // backend operation must itself be idempotent in effect.
+//
+// What survives a restart of the agent's process: the records. What does not: the
+// calls running (a repeat that arrives after a restart runs the step again, unless the
+// first had recorded its outcome) and the pruning timer (restarted by open()).
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { IDEMPOTENCY_KEY_METADATA, MAX_IDEMPOTENCY_KEY_LENGTH } from '../../proto/metadata.ts';
@@ -31,9 +34,10 @@ import {
   asAgentCallError,
   reviveError,
 } from '../../proto/status.ts';
-import { readTextIfExists, writeFileAtomic } from '../../common/atomic-file.ts';
 import { canonicalJson } from '../../common/canonical-json.ts';
+import { systemAgentClock, type AgentClock } from './clock.ts';
 import { raceSignal } from './deadline.ts';
+import { openStateDir, type StateDir } from './state-dir.ts';
 
 /** @default 24 hours */
 export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -65,13 +69,15 @@ export interface IdempotencyRecord {
 }
 
 export interface IdempotencyStoreOptions {
-  /** Directory of the records; created when missing. */
-  dir: string;
+  /** Directory of the records (created when missing), or a state dir. */
+  dir: string | StateDir;
   logger: Logger;
   /** Records older than this are pruned. @default 24 hours */
   retentionMs?: number;
-  /** @default Date.now */
-  now?: () => number;
+  /** The records' times and the pruning timer. @default the system's */
+  clock?: AgentClock;
+  /** How often records are pruned besides at open; 0: only at open. @default a quarter of the retention, within 1 s … 1 hour */
+  pruneIntervalMs?: number;
 }
 
 export interface IdempotentRun<T> {
@@ -101,7 +107,11 @@ interface InFlight {
 
 /** Reads `coxswain-idempotency-key` from call metadata; INVALID_ARGUMENT when missing or too long. */
 export function parseIdempotencyKey(metadata: Metadata, method: string): string {
-  const value = metadata.get(IDEMPOTENCY_KEY_METADATA)[0];
+  return parseIdempotencyKeyValue(metadata.get(IDEMPOTENCY_KEY_METADATA)[0], method);
+}
+
+/** Reads the value of `coxswain-idempotency-key` as received; INVALID_ARGUMENT when missing or too long. */
+export function parseIdempotencyKeyValue(value: unknown, method: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new InvalidArgumentError(
       IDEMPOTENCY_KEY_METADATA,
@@ -132,44 +142,48 @@ function keyReused(key: string, method: string): InvalidArgumentError {
 }
 
 export class IdempotencyStore {
-  readonly #dir: string;
+  readonly #dir: StateDir;
   readonly #logger: Logger;
   readonly #retentionMs: number;
-  readonly #now: () => number;
+  readonly #clock: AgentClock;
   readonly #inflight = new Map<string, InFlight>();
-  #timer: NodeJS.Timeout | undefined;
+  #cancelPrune: (() => void) | undefined;
+  #closed = false;
 
-  private constructor(options: Required<IdempotencyStoreOptions>) {
-    this.#dir = options.dir;
-    this.#logger = options.logger;
-    this.#retentionMs = options.retentionMs;
-    this.#now = options.now;
+  private constructor(dir: StateDir, logger: Logger, retentionMs: number, clock: AgentClock) {
+    this.#dir = dir;
+    this.#logger = logger;
+    this.#retentionMs = retentionMs;
+    this.#clock = clock;
   }
 
   /** Opens (and creates) the store, removes leftovers of interrupted writes, prunes, and prunes periodically. */
   static async open(options: IdempotencyStoreOptions): Promise<IdempotencyStore> {
-    const store = new IdempotencyStore({
-      retentionMs: DEFAULT_IDEMPOTENCY_RETENTION_MS,
-      now: Date.now,
-      ...options,
-    });
-    await mkdir(store.#dir, { recursive: true, mode: 0o700 });
-    for (const name of await readdir(store.#dir)) {
-      if (name.endsWith('.tmp')) await rm(path.join(store.#dir, name), { force: true });
-    }
+    const dir = typeof options.dir === 'string' ? await openStateDir(options.dir, { create: true }) : options.dir;
+    const retentionMs = options.retentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
+    const store = new IdempotencyStore(dir, options.logger, retentionMs, options.clock ?? systemAgentClock);
+    await dir.removeLeftovers();
     await store.prune();
-    const every = Math.min(MAX_PRUNE_INTERVAL_MS, Math.max(1000, Math.floor(store.#retentionMs / 4)));
-    store.#timer = setInterval(() => {
-      store.prune().catch((err: unknown) => store.#logger.warn({ err }, 'Failed to prune idempotency records; will retry'));
-    }, every);
-    store.#timer.unref();
+    const every = options.pruneIntervalMs ?? Math.min(MAX_PRUNE_INTERVAL_MS, Math.max(1000, Math.floor(retentionMs / 4)));
+    if (every > 0) store.#prunePeriodically(every);
     return store;
   }
 
   /** Stops the periodic pruning. */
   close(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#closed = true;
+    this.#cancelPrune?.();
+    this.#cancelPrune = undefined;
+  }
+
+  #prunePeriodically(every: number): void {
+    this.#cancelPrune = this.#clock.timer(every, () => {
+      this.prune()
+        .catch((err: unknown) => this.#logger.warn({ err }, 'Failed to prune idempotency records; will retry'))
+        .finally(() => {
+          if (!this.#closed) this.#prunePeriodically(every);
+        });
+    });
   }
 
   /**
@@ -207,12 +221,11 @@ export class IdempotencyStore {
   /** Deletes records older than the retention; returns how many. */
   async prune(): Promise<number> {
     let removed = 0;
-    for (const name of await readdir(this.#dir)) {
+    for (const name of await this.#dir.list()) {
       if (!name.endsWith('.json')) continue;
-      const file = path.join(this.#dir, name);
-      const record = await this.#read(file);
+      const record = await this.#read(name);
       if (record !== undefined && !this.#expired(record)) continue;
-      await rm(file, { force: true });
+      await this.#dir.remove(name);
       removed++;
     }
     if (removed > 0) {
@@ -223,7 +236,7 @@ export class IdempotencyStore {
 
   /** Never rejects: failures are part of the settled outcome. */
   async #settle<T>(run: IdempotentRun<T>, fingerprint: string): Promise<Settled> {
-    const file = path.join(this.#dir, fileNameOf(run.key));
+    const file = fileNameOf(run.key);
     try {
       const existing = await this.#read(file);
       if (existing !== undefined && existing.key === run.key && !this.#expired(existing)) {
@@ -261,22 +274,22 @@ export class IdempotencyStore {
       method: run.method,
       fingerprint,
       outcome,
-      finishedAt: new Date(this.#now()).toISOString(),
+      finishedAt: new Date(this.#clock.now()).toISOString(),
     };
     try {
-      await writeFileAtomic(file, `${JSON.stringify(record)}\n`);
+      await this.#dir.write(file, `${JSON.stringify(record)}\n`);
     } catch (err) {
       // The call did take effect; failing it now would make the leader retry a step
       // that is done. Answer it, and let backend idempotence absorb a retry.
       this.#logger.error(
-        { err, key: run.key, method: run.method, file },
+        { err, key: run.key, method: run.method, file: this.#dir.where(file) },
         'Failed to record the outcome of an idempotency key; a retry with this key will run the step again',
       );
     }
   }
 
   async #read(file: string): Promise<IdempotencyRecord | undefined> {
-    const text = await readTextIfExists(file);
+    const text = await this.#dir.read(file);
     if (text === undefined) return undefined;
     try {
       const parsed = JSON.parse(text) as Partial<IdempotencyRecord>;
@@ -294,13 +307,13 @@ export class IdempotencyStore {
     } catch {
       // fall through: unreadable record
     }
-    this.#logger.warn({ file }, 'Ignored an unreadable idempotency record; it will be pruned');
+    this.#logger.warn({ file: this.#dir.where(file) }, 'Ignored an unreadable idempotency record; it will be pruned');
     return undefined;
   }
 
   #expired(record: IdempotencyRecord): boolean {
     const finished = Date.parse(record.finishedAt);
-    return !Number.isFinite(finished) || this.#now() - finished > this.#retentionMs;
+    return !Number.isFinite(finished) || this.#clock.now() - finished > this.#retentionMs;
   }
 
   #revive(outcome: Extract<RecordedOutcome, { ok: false }>): AgentCallError {

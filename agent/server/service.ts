@@ -1,37 +1,34 @@
 // The Agent gRPC service: every call passes the same gates before a backend sees it.
 //
 //   authenticate (cluster secret)  → UNAUTHENTICATED
+//   deadline → AbortSignal         → DEADLINE_EXCEEDED, and the backend's work is aborted
+//   then the transport-free core (agent-core.ts):
 //   fence the leader epoch         → INVALID_ARGUMENT (missing) / FAILED_PRECONDITION (stale)
 //   validate the request           → INVALID_ARGUMENT naming the field
 //   idempotency key (mutating)     → INVALID_ARGUMENT when missing or reused; a repeat is replayed
-//   deadline → AbortSignal         → DEADLINE_EXCEEDED, and the backend's work is aborted
 //   local data nodes it names      → NOT_FOUND
 //   backend(request, ctx)          → the response, or its typed error mapped by proto/status.ts
 //
 // The health service is not wrapped: it needs no credential (agent/daemon.ts).
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { AgentBackend, BackendContext } from '../backend.ts';
-import { canonicalResponse, canonicalState } from '../../proto/codec.ts';
+import type { AgentBackend } from '../backend.ts';
+import { EPOCH_METADATA, IDEMPOTENCY_KEY_METADATA } from '../../proto/metadata.ts';
 import { isMutating } from '../../proto/methods.ts';
 import type { AgentMethod, DecodedRequestOf, ResponseOf, UnaryMethod } from '../../proto/methods.ts';
-import { NotFoundError, asAgentCallError, toServiceError } from '../../proto/status.ts';
+import { asAgentCallError, toServiceError } from '../../proto/status.ts';
 import type { AgentCallError } from '../../proto/status.ts';
 import { status } from '@grpc/grpc-js';
 import type { AgentHandlers } from '../../proto/generated/coxswain/agent/v1/Agent.ts';
-import type { AgentState } from '../../proto/generated/coxswain/agent/v1/AgentState.ts';
-import type { JobRef__Output } from '../../proto/generated/coxswain/agent/v1/JobRef.ts';
 import type { StateUpdate } from '../../proto/generated/coxswain/agent/v1/StateUpdate.ts';
 import type { WatchStateRequest__Output } from '../../proto/generated/coxswain/agent/v1/WatchStateRequest.ts';
+import { AgentCore } from './agent-core.ts';
+import type { AdmittedCall, CallMetadata } from './agent-core.ts';
 import type { ClusterCredential } from './credential.ts';
-import { callSignal, raceSignal } from './deadline.ts';
+import { callSignal } from './deadline.ts';
 import type { CallSignal } from './deadline.ts';
 import type { EpochFence } from './epoch-fence.ts';
-import { parseEpoch } from './epoch-fence.ts';
 import type { IdempotencyStore } from './idempotency.ts';
-import { parseIdempotencyKey } from './idempotency.ts';
-import { validateRequest } from './validate.ts';
-import type { NodeRef } from './validate.ts';
 import { StateFeed } from './watch-state.ts';
 
 export interface AgentServiceOptions {
@@ -49,16 +46,8 @@ export interface AgentServiceOptions {
   watchIntervalMs: number;
 }
 
-type Op<M extends UnaryMethod> = (request: DecodedRequestOf<M>, ctx: BackendContext) => Promise<ResponseOf<M>>;
-
 /** A gRPC server call, unary or streaming: what the gates read. */
 type SurfaceCall<Req> = (grpc.ServerUnaryCall<Req, unknown> | grpc.ServerWritableStream<Req, unknown>) & { request: Req };
-
-interface Admitted {
-  readonly ctx: BackendContext;
-  readonly nodes: readonly NodeRef[];
-  readonly job: JobRef__Output | null;
-}
 
 /** Codes that mean "the agent failed", logged as errors; the rest are the caller's or the cluster's. */
 const AGENT_FAULTS = new Set<number>([status.INTERNAL, status.UNKNOWN, status.DATA_LOSS]);
@@ -67,6 +56,7 @@ export class AgentService {
   /** The implementation to register with `server.addService`. */
   readonly handlers: AgentHandlers;
   readonly #o: AgentServiceOptions;
+  readonly #core: AgentCore;
   readonly #feed = new StateFeed();
   /** Aborted to end WatchState streams (graceful stop). */
   readonly #closing = new AbortController();
@@ -76,28 +66,35 @@ export class AgentService {
 
   constructor(options: AgentServiceOptions) {
     this.#o = options;
-    const b = options.backend;
-    this.#unsubscribe = b.onStateChange?.(() => this.#feed.notify());
+    this.#core = new AgentCore({
+      backend: options.backend,
+      fence: options.fence,
+      idempotency: options.idempotency,
+      agentId: options.agentId,
+      zone: options.zone,
+      onMutation: () => this.#feed.notify(),
+    });
+    this.#unsubscribe = options.backend.onStateChange?.(() => this.#feed.notify());
     this.handlers = {
-      GetState: this.#unary('GetState', async (r, ctx) => ({ state: this.#stamp(await b.getState(r, ctx)) })),
+      GetState: this.#unary('GetState'),
       WatchState: (call) => {
         // #watch answers every failure on the stream itself; this catches only a failure
         // of that answering, which must not become an unhandled rejection.
         this.#watch(call).catch((err: unknown) => this.#o.logger.error({ method: 'WatchState', err }, 'Failed to end a WatchState stream; the caller sees it cut'));
       },
-      EnsureVersion: this.#unary('EnsureVersion', (r, ctx) => b.ensureVersion(r, ctx)),
-      StartDataNode: this.#unary('StartDataNode', (r, ctx) => b.startDataNode(r, ctx)),
-      StopDataNode: this.#unary('StopDataNode', (r, ctx) => b.stopDataNode(r, ctx)),
-      JoinNode: this.#unary('JoinNode', (r, ctx) => b.joinNode(r, ctx)),
-      RemoveNode: this.#unary('RemoveNode', (r, ctx) => b.removeNode(r, ctx)),
-      ForgetNode: this.#unary('ForgetNode', (r, ctx) => b.forgetNode(r, ctx)),
-      Failover: this.#unary('Failover', (r, ctx) => b.failover(r, ctx)),
-      MoveData: this.#unary('MoveData', (r, ctx) => b.moveData(r, ctx)),
-      CreateBackup: this.#unary('CreateBackup', (r, ctx) => b.createBackup(r, ctx)),
-      RestoreBackup: this.#unary('RestoreBackup', (r, ctx) => b.restoreBackup(r, ctx)),
-      DeleteBackup: this.#unary('DeleteBackup', (r, ctx) => b.deleteBackup(r, ctx)),
-      ListBackups: this.#unary('ListBackups', (r, ctx) => b.listBackups(r, ctx)),
-      ConfigureDataNode: this.#unary('ConfigureDataNode', (r, ctx) => b.configureDataNode(r, ctx)),
+      EnsureVersion: this.#unary('EnsureVersion'),
+      StartDataNode: this.#unary('StartDataNode'),
+      StopDataNode: this.#unary('StopDataNode'),
+      JoinNode: this.#unary('JoinNode'),
+      RemoveNode: this.#unary('RemoveNode'),
+      ForgetNode: this.#unary('ForgetNode'),
+      Failover: this.#unary('Failover'),
+      MoveData: this.#unary('MoveData'),
+      CreateBackup: this.#unary('CreateBackup'),
+      RestoreBackup: this.#unary('RestoreBackup'),
+      DeleteBackup: this.#unary('DeleteBackup'),
+      ListBackups: this.#unary('ListBackups'),
+      ConfigureDataNode: this.#unary('ConfigureDataNode'),
     };
   }
 
@@ -115,47 +112,22 @@ export class AgentService {
 
   // ---- gates ---------------------------------------------------------------------
 
+  /** The credential, then the core's gates (agent-core.ts). */
   async #admit<M extends AgentMethod>(
     method: M,
     call: SurfaceCall<DecodedRequestOf<M>>,
     signal: CallSignal,
     log: Logger,
-  ): Promise<Admitted> {
+  ): Promise<AdmittedCall<M>> {
     this.#o.credential.verify(call.metadata);
-    const epoch = parseEpoch(call.metadata);
-    await this.#o.fence.admit(epoch);
-    const nodes = validateRequest(method, call.request);
-    const key = isMutating(method) ? parseIdempotencyKey(call.metadata, method) : undefined;
-    const request: object = call.request;
-    const job = 'job' in request ? (request.job as JobRef__Output | null) : null;
-    const logger = log.child({ epoch, key, jobId: job?.jobId, stepId: job?.stepId });
-    return {
-      ctx: { signal: signal.signal, logger, method, epoch, idempotencyKey: key, deadline: signal.deadline },
-      nodes,
-      job,
-    };
-  }
-
-  async #requireNodes(nodes: readonly NodeRef[], ctx: BackendContext): Promise<void> {
-    for (const { field, nodeId } of nodes) {
-      if (!(await this.#o.backend.hasDataNode(nodeId, ctx))) {
-        throw new NotFoundError(
-          `data node ${JSON.stringify(nodeId)} (${field}) is not on agent ${this.#o.agentId}; GetState lists the data nodes it has`,
-          { details: { field, nodeId } },
-        );
-      }
-    }
-  }
-
-  #stamp(state: AgentState): AgentState {
-    return { ...state, agentId: this.#o.agentId, zone: this.#o.zone };
+    return this.#core.admit(method, call.request, metadataOf(call.metadata), { signal: signal.signal, deadline: signal.deadline, logger: log });
   }
 
   // ---- unary calls ---------------------------------------------------------------
 
-  #unary<M extends UnaryMethod>(method: M, op: Op<M>): grpc.handleUnaryCall<DecodedRequestOf<M>, ResponseOf<M>> {
+  #unary<M extends UnaryMethod>(method: M): grpc.handleUnaryCall<DecodedRequestOf<M>, ResponseOf<M>> {
     return (call, callback) => {
-      this.#handle(method, op, call)
+      this.#handle(method, call)
         .then(
           (response) => callback(null, response),
           (err: unknown) => callback(toServiceError(err)),
@@ -165,51 +137,18 @@ export class AgentService {
     };
   }
 
-  async #handle<M extends UnaryMethod>(
-    method: M,
-    op: Op<M>,
-    call: grpc.ServerUnaryCall<DecodedRequestOf<M>, ResponseOf<M>>,
-  ): Promise<ResponseOf<M>> {
+  async #handle<M extends UnaryMethod>(method: M, call: grpc.ServerUnaryCall<DecodedRequestOf<M>, ResponseOf<M>>): Promise<ResponseOf<M>> {
     const started = performance.now();
     const signal = callSignal(call, { maxMs: this.#o.defaultDeadlineMs, method, stopping: this.#interrupt.signal });
     let log = this.#o.logger.child({ method, peer: call.getPeer() });
     log.debug({ metadata: call.metadata.getMap(), request: call.request }, `Received ${method}`);
     try {
-      const { ctx, nodes, job } = await this.#admit(method, call, signal, log);
-      log = ctx.logger;
-      const execute = async (): Promise<ResponseOf<M>> => {
-        await this.#requireNodes(nodes, ctx);
-        const response = await op(call.request, ctx);
-        // The canonical form is what the caller decodes; sending it re-encodes the same bytes.
-        return canonicalResponse(method, isMutating(method) ? withJob(response, job) : response) as unknown as ResponseOf<M>;
-      };
-      // A caller that left (or ran out of time) while the call was admitted gets no work started.
-      signal.signal.throwIfAborted();
-      let response: ResponseOf<M>;
-      let replayed = false;
-      if (ctx.idempotencyKey === undefined) {
-        const workLog = log;
-        response = await raceSignal(execute(), signal.signal, (late) =>
-          workLog.debug(
-            { ms: elapsed(started), ok: late.ok, error: late.ok ? undefined : asAgentCallError(late.error).message },
-            `Finished the work of ${method} after its caller had gone`,
-          ),
-        );
-      } else {
-        try {
-          ({ response, replayed } = await this.#o.idempotency.run({
-            key: ctx.idempotencyKey,
-            method,
-            request: call.request,
-            signal: signal.signal,
-            execute,
-          }));
-        } finally {
-          this.#feed.notify();
-        }
-      }
+      const admitted = await this.#admit(method, call, signal, log);
+      log = admitted.ctx.logger;
+      const { response, replayed } = await this.#core.run(admitted);
       logSuccess(log, method, response, replayed, started);
-      return response;
+      // The canonical form is what the caller decodes; sending it re-encodes the same bytes.
+      return response as unknown as ResponseOf<M>;
     } catch (err) {
       const e = asAgentCallError(err);
       logFailure(log, method, e, started);
@@ -232,7 +171,7 @@ export class AgentService {
       log = ctx.logger;
       log.info('Opened a WatchState stream');
       await this.#feed.serve({
-        observe: async () => canonicalState(this.#stamp(await this.#o.backend.getState({}, ctx))),
+        observe: () => this.#core.observe(ctx),
         sink: { write: (update) => writeUpdate(call, update, signal.signal) },
         signal: signal.signal,
         intervalMs: call.request.intervalMs === 0 ? this.#o.watchIntervalMs : call.request.intervalMs,
@@ -269,11 +208,9 @@ function writeUpdate(call: grpc.ServerWritableStream<WatchStateRequest__Output, 
   });
 }
 
-/** Sets `outcome.job` of a mutating call's response to the request's job. */
-function withJob<T>(response: T, job: JobRef__Output | null): T {
-  if (typeof response !== 'object' || response === null) return response;
-  const outcome = 'outcome' in response && typeof response.outcome === 'object' && response.outcome !== null ? response.outcome : {};
-  return { ...response, outcome: { ...outcome, job } };
+/** The metadata the core reads, as received. */
+function metadataOf(metadata: grpc.Metadata): CallMetadata {
+  return { epoch: metadata.get(EPOCH_METADATA)[0], idempotencyKey: metadata.get(IDEMPOTENCY_KEY_METADATA)[0] };
 }
 
 function elapsed(started: number): number {

@@ -82,7 +82,27 @@ export type Fault =
    * the leader is offered the accepted desired state with `change` made and its id lowered
    * by `lowerBy` (0: the same id). The leader must ignore it and stay on what it accepted.
    */
-  | { kind: 'stale-edit'; afterCall: number; delayMs: number; lowerBy: number; change: StaleChange };
+  | { kind: 'stale-edit'; afterCall: number; delayMs: number; lowerBy: number; change: StaleChange }
+  /**
+   * A malformed copy of the `call`-th mutating call, under a key of its own, reaches its
+   * agent `delayMs` after the call (a client's bug, or version skew): the `pick`-th of the
+   * ways to break that request that the contract forbids (test/generative/malformed.ts).
+   * The agent must refuse it, and nothing may run. Nobody waits for its answer.
+   */
+  | { kind: 'call-malformed'; call: number; delayMs: number; pick: number }
+  /**
+   * `delayMs` after the `call`-th mutating call, while its work runs or once it has
+   * answered, its agent receives another request under the same idempotency key (the
+   * job's step named differently): the agent must refuse it (INVALID_ARGUMENT), and
+   * nothing may run. Nobody waits for its answer.
+   */
+  | { kind: 'key-reused'; call: number; delayMs: number }
+  /**
+   * From the `afterCall`-th mutating call on (0: from the start), every agent's disk is
+   * slow: each durable write (the leader epoch, an idempotency record) takes `ms` longer,
+   * so calls arrive while a raise of the epoch or a record is still being written.
+   */
+  | { kind: 'disk-slow'; afterCall: number; ms: number };
 
 export type FaultKind = Fault['kind'];
 
@@ -107,6 +127,9 @@ const ALL_KINDS: readonly FaultKind[] = [
   'effect-invisible',
   'agent-dies-on-cancel',
   'stale-edit',
+  'call-malformed',
+  'key-reused',
+  'disk-slow',
 ];
 
 /** One fault of the given kinds. */
@@ -185,6 +208,13 @@ export function arbFault(opts: FaultOptions = {}): fc.Arbitrary<Fault> {
       }, PLAIN),
     );
   }
+  if (kinds.has('call-malformed')) {
+    arbs.push(fc.record({ kind: fc.constant('call-malformed' as const), call, delayMs: fc.integer({ min: 0, max: 5000 }), pick: fc.nat(63) }, PLAIN));
+  }
+  if (kinds.has('key-reused')) arbs.push(fc.record({ kind: fc.constant('key-reused' as const), call, delayMs: fc.integer({ min: 0, max: 5000 }) }, PLAIN));
+  if (kinds.has('disk-slow')) {
+    arbs.push(fc.record({ kind: fc.constant('disk-slow' as const), afterCall: fc.integer({ min: 0, max: maxCall }), ms: fc.integer({ min: 10, max: 3000 }) }, PLAIN));
+  }
   if (arbs.length === 0) throw new Error('test/arbitraries/faults: no fault kind to draw from');
   return fc.oneof(...arbs);
 }
@@ -229,5 +259,11 @@ export function describeFault(f: Fault): string {
       return `the agent that gets mutating call #${f.call} dies whenever a call to it is cancelled${f.hangs ? ' (that call hangs until its deadline)' : ''}`;
     case 'stale-edit':
       return `${f.delayMs} ms after mutating call #${f.afterCall}, an edit ${f.change === 'none' ? 'of nothing' : `of ${f.change}`} with ${f.lowerBy === 0 ? 'the accepted id' : `the accepted id − ${f.lowerBy}`} is offered`;
+    case 'call-malformed':
+      return `a malformed copy (way #${f.pick}) of mutating call #${f.call} arrives ${f.delayMs} ms after it`;
+    case 'key-reused':
+      return `${f.delayMs} ms after mutating call #${f.call}, another request arrives under its idempotency key`;
+    case 'disk-slow':
+      return `from mutating call #${f.afterCall} on, every agent's durable writes take ${f.ms} ms longer`;
   }
 }

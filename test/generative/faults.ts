@@ -1,8 +1,10 @@
 // Turns a scenario's faults (data, test/arbitraries/faults.ts) into decisions about
 // individual calls while the scenario runs: which call fails and how, which times out,
 // which is delivered twice or is slow, which succeeds without a visible effect, which
-// hangs and which agent dies when a call to it is cancelled. Crashes, leader restarts
-// and stale edits are scheduled by the scenario runner (they are not about one call).
+// hangs and which agent dies when a call to it is cancelled, which call is followed by a
+// malformed copy or by another request under its key, and how slow the agents' disks
+// are. Crashes, leader restarts and stale edits are scheduled by the scenario runner
+// (they are not about one call).
 //
 // Every injected error says "(injected fault)" in its message, so the harness can tell
 // an ERROR_STATE the faults caused from one the leader caused by itself.
@@ -54,6 +56,10 @@ export interface CallDecision {
   invisible?: boolean;
   /** Never answers by itself: only the caller's deadline or abort ends it. */
   hangs?: boolean;
+  /** A malformed copy (the `pick`-th way, malformed.ts) arrives this many ms later, under a key of its own. */
+  malformed?: { afterMs: number; pick: number };
+  /** Another request under the same key arrives this many ms later. */
+  reuseKeyAfterMs?: number;
 }
 
 interface Ongoing {
@@ -131,6 +137,12 @@ export class FaultInjector {
           if (!this.#diesOnCancel.has(vmId)) this.#diesOnCancel.set(vmId, index);
           if (f.hangs) d.hangs = true;
           break;
+        case 'call-malformed':
+          d.malformed = { afterMs: f.delayMs, pick: f.pick };
+          break;
+        case 'key-reused':
+          d.reuseKeyAfterMs = f.delayMs;
+          break;
       }
     });
     // Succeeded but never visible: an armed fault takes the first call of its method (and its VM for good).
@@ -158,6 +170,17 @@ export class FaultInjector {
     if (index === undefined) return false;
     this.fired[index] = (this.fired[index] ?? 0) + 1;
     return true;
+  }
+
+  /** How much longer than usual a durable write of an agent takes once `mutatingCalls` mutating calls were made ('disk-slow'). */
+  diskSlowMs(mutatingCalls: number): number {
+    let ms = 0;
+    this.faults.forEach((f, index) => {
+      if (f.kind !== 'disk-slow' || f.afterCall > mutatingCalls) return;
+      this.fired[index] = (this.fired[index] ?? 0) + 1;
+      ms += f.ms;
+    });
+    return ms;
   }
 
   /** Whether the `ordinal`-th GetState fails. */

@@ -57,9 +57,8 @@ describe('generative state tests', () => {
 function arbFor(bug: PlantedBug): fc.Arbitrary<Scenario> {
   const kinds = bug.faultKinds;
   if (kinds === undefined) return arbScenario({ faults: { maxFaults: 1 } }).map((s) => ({ ...s, faults: [] }));
-  return arbScenario({ faults: { kinds } }).chain((s) =>
-    s.faults.length > 0 ? fc.constant(s) : arbFaults({ kinds }).map((faults) => ({ ...s, faults })),
-  );
+  const faults = { ...bug.faultOptions, kinds };
+  return arbScenario({ faults }).chain((s) => (s.faults.length > 0 ? fc.constant(s) : arbFaults(faults).map((f) => ({ ...s, faults: f }))));
 }
 
 describe('planted bugs are caught', () => {

@@ -4,6 +4,7 @@
 // all run the same thing.
 import { checkStepSafety } from '../../operator/planner/invariants.ts';
 import { plan } from '../../operator/planner/plan.ts';
+import { mutantAgent } from './agent-mutants.ts';
 import { livenessOptions, reconcilerFactory } from './leader.ts';
 import type { PlantedBug } from './planted-bugs.ts';
 import type { LeaderFactory, RunOptions } from './runner.ts';
@@ -27,5 +28,6 @@ export function systemUnderTest(opts: SystemOptions = {}): RunOptions<unknown> {
     // The bound of the REAL leader's options: a planted bug that changes them (retry-forever) is held to it too.
     liveness: (pace) => livenessOptions(pace),
     ...(bug?.nextEpoch === undefined ? {} : { nextEpoch: bug.nextEpoch }),
+    ...(bug?.agent === undefined ? {} : { agentCode: ((mutant) => () => mutantAgent(mutant))(bug.agent) }),
   };
 }

@@ -3,10 +3,15 @@
 // one of them within the CI budget; generative.test.ts asserts that and prints how
 // many scenarios each took. A planted bug that goes unnoticed means the world, the
 // faults or the checks have a blind spot.
+//
+// The bugs with an `agent` mutant are in the agent's own code: one change to a line of
+// agent/server that the simulated agents then run (agent-mutants.ts), so the proof
+// covers the production epoch fence, idempotency store and validation, not a copy.
 import type { Desired } from '../../desired-state/types.ts';
 import { sinkKey, strangers, type ObservedCluster, type ObservedDataNode, type ObservedVm } from '../../operator/model/observed.ts';
 import type { PlannedStep, Plan } from '../../operator/model/step.ts';
-import type { Fault, FaultKind } from '../arbitraries/faults.ts';
+import type { Fault, FaultKind, FaultOptions } from '../arbitraries/faults.ts';
+import type { AgentMutant } from './agent-mutants.ts';
 import type { LeaderFactory, Planner, SimLeader, StepSafety } from './runner.ts';
 
 export interface PlantedBug {
@@ -26,8 +31,12 @@ export interface PlantedBug {
   nextEpoch?: (previous: number) => number;
   /** Reconciler options to use (e.g. no attempt limit). */
   reconciler?: { maxAttempts?: number };
+  /** A change to the agent's production code that the simulated agents run instead (agent-mutants.ts). */
+  agent?: AgentMutant;
   /** Fault kinds the scenarios need so the bug can show (others are left out to keep the search short). */
   faultKinds?: readonly FaultKind[];
+  /** How those faults are drawn, when the bug needs them at particular moments. */
+  faultOptions?: Omit<FaultOptions, 'kinds'>;
   /** Scenarios to try at most before declaring the bug missed. */
   budget: number;
 }
@@ -291,6 +300,86 @@ const holdOffersInError: PlantedBug = {
   budget: 600,
 };
 
+// ---- bugs in the agent's own code (agent/server), run by the simulated agents ----
+
+/** The epoch fence forgets to look again after waiting its turn: a call that waited behind the raise to a newer epoch is admitted. */
+const fenceAdmitsAfterWaiting: PlantedBug = {
+  name: 'fence-admits-after-waiting-on-a-raise',
+  breaks: 'the agent refuses an older epoch that arrives while a newer one is being persisted (invariant 6)',
+  agent: {
+    file: 'agent/server/epoch-fence.ts',
+    find: '    // A higher epoch may have been persisted while this call waited its turn.\n    if (epoch < this.#seen) throw new StaleLeaderError(epoch, this.#seen);\n',
+    replace: '',
+  },
+  faultKinds: ['leader-restart', 'disk-slow'],
+  // Both leaders must reach agents that are new (their first epoch write still in flight on a slow disk): early in the scenario.
+  faultOptions: { maxCall: 4 },
+  budget: 600,
+};
+
+/** A raise that waited behind a higher one persists its own, lower epoch: the fence goes back, and the older leader gets in. */
+const fenceLowersItsEpoch: PlantedBug = {
+  name: 'fence-lowers-its-epoch',
+  breaks: 'the agent never goes back to an older epoch it has seen, so it refuses every lower one (invariant 6)',
+  agent: { file: 'agent/server/epoch-fence.ts', find: '    if (epoch <= this.#seen) return;\n', replace: '' },
+  faultKinds: ['leader-restart', 'disk-slow'],
+  // Both leaders must reach agents that are new (their first epoch write still in flight on a slow disk): early in the scenario.
+  faultOptions: { maxCall: 4 },
+  budget: 600,
+};
+
+/** The local nodes a call names are looked up before its key: a repeat of a RemoveNode that took effect gets NOT_FOUND instead of its recorded outcome. */
+const lookupBeforeReplay: PlantedBug = {
+  name: 'node-lookup-before-replay',
+  breaks: 'a repeat of a key gets the recorded outcome, whatever changed since (invariant 5)',
+  agent: {
+    file: 'agent/server/agent-core.ts',
+    find: '    const execute = async (): Promise<DecodedResponseOf<M>> => {\n      await this.#requireNodes(nodes, ctx);\n',
+    replace: '    await this.#requireNodes(nodes, ctx);\n    const execute = async (): Promise<DecodedResponseOf<M>> => {\n',
+  },
+  faultKinds: ['call-duplicated', 'call-times-out'],
+  budget: 600,
+};
+
+/** The request's fingerprint leaves out its job: another request under the same key, for another step, gets the first one's outcome. */
+const fingerprintWithoutJob: PlantedBug = {
+  name: 'fingerprint-ignores-the-job',
+  breaks: 'the same idempotency key with another request is refused with INVALID_ARGUMENT (invariant 5)',
+  agent: {
+    file: 'agent/server/idempotency.ts',
+    find: ".update(canonicalJson(request)).digest('hex');",
+    replace: ".update(canonicalJson({ ...(request as object), job: undefined })).digest('hex');",
+  },
+  faultKinds: ['key-reused'],
+  budget: 600,
+};
+
+/** The store lets go of a running key before its outcome is on disk: a duplicate that arrives meanwhile runs the step again. */
+const releaseBeforeRecord: PlantedBug = {
+  name: 'duplicate-runs-while-the-record-is-written',
+  breaks: 'a duplicate that arrives while the first copy runs waits for its outcome (invariant 5)',
+  agent: {
+    file: 'agent/server/idempotency.ts',
+    find: '    if (record) await this.#write(file, run, fingerprint, outcome);\n',
+    replace: '    this.#inflight.delete(run.key);\n    if (record) await this.#write(file, run, fingerprint, outcome);\n',
+  },
+  faultKinds: ['call-duplicated', 'disk-slow'],
+  budget: 600,
+};
+
+/** Validation forgets one rule: a primary's join that names a primary to replicate is let through. */
+const replicaOfOnPrimary: PlantedBug = {
+  name: 'validation-lets-replica-of-through-on-a-primary-join',
+  breaks: 'a malformed request is refused with INVALID_ARGUMENT before anything runs',
+  agent: {
+    file: 'agent/server/validate.ts',
+    find: "    } else if (r.replicaOf !== null) {\n      fail('replica_of', 'only for JOIN_ROLE_REPLICA');\n    }\n",
+    replace: '    }\n',
+  },
+  faultKinds: ['call-malformed'],
+  budget: 600,
+};
+
 export const PLANTED_BUGS: readonly PlantedBug[] = [
   twoAtOnce,
   skipFailover,
@@ -305,6 +394,12 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   takeStaleEdits,
   backupWhereListingDoesNotLook,
   holdOffersInError,
+  fenceAdmitsAfterWaiting,
+  fenceLowersItsEpoch,
+  lookupBeforeReplay,
+  fingerprintWithoutJob,
+  releaseBeforeRecord,
+  replicaOfOnPrimary,
 ];
 
 /** Keeps only the faults a bug needs (none when it names no kinds). */

@@ -23,6 +23,7 @@ import { MemoryHistory } from './memory-history.ts';
 import type { Scenario } from './scenario.ts';
 import { SimClock } from './sim-clock.ts';
 import { checkStaleAnswer, staleEdit } from './stale-edits.ts';
+import type { AgentCode } from './sim-agent.ts';
 import type { SimContext } from './world-agent.ts';
 import { WorldProvider } from './world-provider.ts';
 import { World } from './world.ts';
@@ -82,6 +83,8 @@ export interface RunOptions<S = unknown> {
   liveness?: (pace: Scenario['leader']) => LivenessOptions;
   /** Run the independent oracle (oracle.ts) beside the world's own checks and plan-unsafe. @default true */
   oracle?: boolean;
+  /** The agent code the simulated agents run (a planted bug's mutant, agent-mutants.ts). @default the production code */
+  agentCode?: () => Promise<AgentCode>;
 }
 
 export interface ScenarioStats {
@@ -283,11 +286,13 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     }
   };
 
+  const agentCode = opts.agentCode === undefined ? undefined : await opts.agentCode();
   const ctx: SimContext = {
     world,
     clock,
     faults: injector,
     ...(oracle === undefined ? {} : { oracle }),
+    ...(agentCode === undefined ? {} : { agentCode }),
     onMutatingCall: (ordinal) => {
       // A leader that still calls is not stuck (a lost call can hold a job for its whole deadline).
       lastProgressMs = clock.now();

@@ -293,3 +293,66 @@ describe('the simulated agent contract', () => {
     );
   });
 });
+
+describe('the simulated agent runs the real agent core', () => {
+  it('keeps the leader epoch and the idempotency records in the VM\'s files across an agent restart', async () => {
+    const kit = makeKit();
+    await startNodes(kit, [['vm-1']]);
+    const agent = kit.provider.agent('vm-1');
+    const first = await kit.drive(agent.stopDataNode({ job, nodeId: 'vm-1' }, { idempotencyKey: 'stop-once' }));
+    await kit.drive(kit.leader(2, 2).agent('vm-1').getState({}));
+    const files = [...(kit.world.vm('vm-1')?.agentFiles.keys() ?? [])].sort();
+    assert.equal(files[0], 'idempotency/' + files[0]?.slice('idempotency/'.length), 'the records are in idempotency/');
+    assert.ok(files.includes('leader-epoch'));
+    assert.equal(kit.world.vm('vm-1')?.agentFiles.get('leader-epoch'), '2\n');
+
+    kit.world.crashAgent('vm-1');
+    await kit.drive(kit.leader(2, 2).restartAgent('vm-1', 2));
+    // The new process reads the epoch back: the old leader is still refused.
+    await assert.rejects(kit.drive(agent.getState({})), StaleLeaderError);
+    // And the record: the repeat of the stop is replayed, not run again on the node started since.
+    const newer = kit.leader(2, 2).agent('vm-1');
+    const rec = kit.world.vm('vm-1')?.record;
+    await kit.drive(newer.startDataNode({ job, nodeId: 'vm-1', port: rec?.dataPort ?? 0, version: '7.0' }, key()));
+    const again = await kit.drive(newer.stopDataNode({ job, nodeId: 'vm-1' }, { idempotencyKey: 'stop-once' }));
+    assert.deepEqual(again, first);
+    assert.equal(kit.world.vm('vm-1')?.nodes.get('vm-1')?.up, true);
+    assert.deepEqual(kit.world.violations, []);
+  });
+
+  it('forgets the calls in flight when the agent dies: the call fails, and its retry runs in the new process', async () => {
+    const kit = makeKit({}, [{ kind: 'call-slow', call: 2, ms: 5000 }]);
+    await startNodes(kit, [['vm-1']]);
+    const agent = kit.provider.agent('vm-1');
+    kit.clock.schedule(1000, () => kit.world.crashAgent('vm-1'));
+    kit.clock.schedule(2000, () => {
+      kit.world.restartAgent('vm-1', 2);
+    });
+    await assert.rejects(kit.drive(agent.stopDataNode({ job, nodeId: 'vm-1' }, { idempotencyKey: 'slow-stop' })), UnavailableError);
+    assert.equal(kit.world.vm('vm-1')?.nodes.get('vm-1')?.up, true, 'no effect: the process died first');
+    const retry = await kit.drive(agent.stopDataNode({ job, nodeId: 'vm-1' }, { idempotencyKey: 'slow-stop' }));
+    assert.equal(retry.outcome?.changed, true, 'nothing was recorded, so the retry runs');
+    assert.deepEqual(kit.world.violations, []);
+  });
+
+  it('refuses a malformed copy and another request under a key in use, and runs neither', async () => {
+    const kit = makeKit({}, [
+      { kind: 'call-malformed', call: 2, delayMs: 5, pick: 0 },
+      { kind: 'key-reused', call: 2, delayMs: 5 },
+      { kind: 'call-malformed', call: 3, delayMs: 500, pick: 4 },
+      { kind: 'key-reused', call: 3, delayMs: 500 },
+    ]);
+    await startNodes(kit, [['vm-1']]);
+    const agent = kit.provider.agent('vm-1');
+    await kit.drive(agent.stopDataNode({ job, nodeId: 'vm-1' }, { idempotencyKey: 'stop' }));
+    const rec = kit.world.vm('vm-1')?.record;
+    await kit.drive(agent.startDataNode({ job, nodeId: 'vm-1', port: rec?.dataPort ?? 0, version: '7.0' }, { idempotencyKey: 'start' }));
+    await kit.wait(1000);
+    assert.equal(kit.world.trace.filter((t) => /a malformed copy of (StopDataNode|StartDataNode)/.test(t)).length, 2);
+    // One while the stop ran, one once the start had answered.
+    assert.equal(kit.world.trace.filter((t) => /another (StopDataNode|StartDataNode) request under key (stop|start) /.test(t)).length, 2);
+    assert.equal(kit.world.vm('vm-1')?.nodes.get('vm-1')?.up, true);
+    assert.deepEqual(kit.world.violations, []);
+  });
+});
+

@@ -117,6 +117,10 @@ export type SafetyCheck =
   | 'split-cluster'
   | 'forgot-live-node'
   | 'plan-unsafe'
+  // The agent's contract at the seam between the simulated transport and the real agent core (agent-contract.ts).
+  | 'stale-epoch-admitted'
+  | 'idempotency-broken'
+  | 'malformed-request-accepted'
   // The independent oracle's checks (oracle.ts).
   | 'oracle-last-copy'
   | 'oracle-two-down'
@@ -180,21 +184,20 @@ export interface SimNode {
 export interface SimVm {
   record: VmRecord;
   agentUp: boolean;
-  /** Bumped whenever the agent process starts or dies: a call that spans a change fails. */
+  /** Bumped whenever the agent process starts or dies: a call that spans a change fails, and a new process starts from the files. */
   agentIncarnation: number;
-  /** Calls being processed, by idempotency key: a duplicate that arrives meanwhile waits for the same outcome. */
-  inflight: Map<string, Promise<RecordedOutcome>>;
+  /**
+   * The agent's own files on the VM's disk, by path in its state dir: the leader epoch
+   * and the idempotency records the REAL fence and store write (sim-agent.ts). Like the
+   * real agent's data dir they outlive the agent's process (restarts, crashes, a VM that
+   * comes back) and go with the VM.
+   */
+  agentFiles: Map<string, string>;
   installed: Set<EngineVersion>;
-  /** The highest leader epoch this agent has seen (durable). */
-  seenEpoch: number;
   /** The highest leader instance whose call this agent accepted (for the stale-leader check). */
   acceptedLeader: number;
-  /** Recorded outcomes by idempotency key (durable, like the agent's store). */
-  idempotency: Map<string, { hash: string; outcome: RecordedOutcome }>;
   nodes: Map<string, SimNode>;
 }
-
-export type RecordedOutcome = { ok: true; response: unknown } | { ok: false; error: Error };
 
 export interface SimBackup {
   id: string;
@@ -414,11 +417,9 @@ export class World {
       record,
       agentUp: !booting,
       agentIncarnation: 1,
-      inflight: new Map(),
+      agentFiles: new Map(),
       installed: new Set(this.params.installedAtCreate),
-      seenEpoch: 0,
       acceptedLeader: 0,
-      idempotency: new Map(),
       nodes: new Map(),
     };
     this.#vms.set(spec.id, vm);
@@ -534,16 +535,14 @@ export class World {
     }
   }
 
-  // ───────────── the agent's side: one method per RPC (availability, epoch and idempotency are world-agent's) ─────────────
+  // ───────────── the agent's side: one method per RPC (the real agent core in front: sim-agent.ts) ─────────────
 
   /**
-   * The agent's epoch fence (a lower epoch than seen → StaleLeaderError, no effect), and
-   * the world's own check behind it: a mutating call accepted from a leader instance
-   * older than one this agent already served is a violation, whatever the epochs say.
+   * A call reached this agent's backend: the real fence admitted it. The world's own
+   * check behind the fence: a mutating call accepted from a leader instance older than
+   * one this agent already served is a violation, whatever the epochs say.
    */
-  agentFence(vm: SimVm, caller: Caller, method: string, mutating: boolean): void {
-    if (caller.epoch < vm.seenEpoch) throw staleLeader(caller.epoch, vm.seenEpoch);
-    vm.seenEpoch = caller.epoch;
+  agentAccepted(vm: SimVm, caller: Caller, method: string, mutating: boolean): void {
     if (mutating && caller.leader < vm.acceptedLeader) {
       this.violate('stale-leader-accepted', `the agent of ${vm.record.id} accepted ${method} from leader #${caller.leader} (epoch ${caller.epoch}) after leader #${vm.acceptedLeader} had called it`);
     }
