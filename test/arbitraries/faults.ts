@@ -32,6 +32,37 @@ export type InvisibleMethod = (typeof INVISIBLE_METHODS)[number];
 export const STALE_CHANGES = ['none', 'replicas', 'node-groups', 'running'] as const;
 export type StaleChange = (typeof STALE_CHANGES)[number];
 
+/**
+ * Calls that open the window of a fault in a repair ('in-repair'): the leader's mutating
+ * agent calls by method, its VM provider calls, and 'offer' (the next desired state
+ * offered to the leader, which waits as pending while the leader works).
+ */
+export const WINDOW_CALLS = [
+  'StartDataNode',
+  'StopDataNode',
+  'JoinNode',
+  'Failover',
+  'MoveData',
+  'RemoveNode',
+  'EnsureVersion',
+  'provider.create',
+  'provider.delete',
+  'provider.restartAgent',
+  'offer',
+] as const;
+export type WindowCall = (typeof WINDOW_CALLS)[number];
+
+/** A crash, as 'crash' draws it (the first fault of an 'in-repair'). */
+export interface CrashSpec {
+  what: 'node' | 'agent' | 'vm';
+  afterCall: number;
+  delayMs: number;
+  vm: number;
+}
+
+/** The second fault of an 'in-repair': a crash of the window call's VM ('same') or of the next VM by id ('other'), or a leader restart. */
+export type SecondFault = { kind: 'crash'; what: 'node' | 'agent' | 'vm'; vm: 'same' | 'other' } | { kind: 'leader-restart'; zombieMs: number };
+
 export type Fault =
   /**
    * The `call`-th mutating agent call (1-based, over the whole scenario) fails before it
@@ -82,7 +113,19 @@ export type Fault =
    * the leader is offered the accepted desired state with `change` made and its id lowered
    * by `lowerBy` (0: the same id). The leader must ignore it and stay on what it accepted.
    */
-  | { kind: 'stale-edit'; afterCall: number; delayMs: number; lowerBy: number; change: StaleChange };
+  | { kind: 'stale-edit'; afterCall: number; delayMs: number; lowerBy: number; change: StaleChange }
+  /**
+   * A fault inside the repair of another, placed by the repair's calls rather than at a
+   * random moment: `first` crashes a VM's node, agent or whole VM (as 'crash'); from then
+   * on, the `nth` call of `window.call` to that VM opens the window (the leader starting
+   * the node again, the provider restarting the agent …), and `delayMs` after that call
+   * starts, `second` happens: that VM's node, agent or VM crashes again, another VM's
+   * does, or the leader restarts. Without `first` the window is the leader's own work —
+   * the `nth` such call to any VM (a replacement's create or removal, a failover, a move)
+   * or, for 'offer', the next desired state offered. A window that never opens has its
+   * second fault at rest, as any trigger a run never reaches.
+   */
+  | { kind: 'in-repair'; first?: CrashSpec; window: { call: WindowCall; nth: number }; delayMs: number; second: SecondFault };
 
 export type FaultKind = Fault['kind'];
 
@@ -107,7 +150,52 @@ const ALL_KINDS: readonly FaultKind[] = [
   'effect-invisible',
   'agent-dies-on-cancel',
   'stale-edit',
+  'in-repair',
 ];
+
+/** The calls that repair each kind of crash: the window a second fault is placed in. */
+const REPAIR_CALLS: Readonly<Record<CrashSpec['what'], readonly WindowCall[]>> = {
+  // The leader starts the node again; a primary that failed over comes back as a replica (re-pointed by JoinNode).
+  node: ['StartDataNode', 'JoinNode'],
+  // The provider restarts the agent (its data node kept running).
+  agent: ['provider.restartAgent'],
+  // The provider restarts the agent, then the leader starts the node.
+  vm: ['provider.restartAgent', 'StartDataNode', 'JoinNode'],
+};
+
+/** Calls of the leader's own work that a second fault is placed in, without a first one. */
+const WORK_CALLS: readonly WindowCall[] = ['Failover', 'StopDataNode', 'MoveData', 'RemoveNode', 'EnsureVersion', 'provider.create', 'provider.delete', 'offer'];
+
+const arbCrashWhat = (): fc.Arbitrary<CrashSpec['what']> => fc.constantFrom('node' as const, 'agent' as const, 'vm' as const);
+
+/** A fault inside the repair of a crash, or inside the leader's own work (see 'in-repair'). */
+export function arbInRepair(maxCall = 80): fc.Arbitrary<Extract<Fault, { kind: 'in-repair' }>> {
+  const second: fc.Arbitrary<SecondFault> = fc.oneof(
+    fc.record({ kind: fc.constant('crash' as const), what: arbCrashWhat(), vm: fc.constantFrom('same' as const, 'other' as const) }, PLAIN),
+    fc.record({ kind: fc.constant('leader-restart' as const), zombieMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 20_000 })) }, PLAIN),
+  );
+  // Within the call (most calls take a few ms to a few s of virtual time) or just after it.
+  const delayMs = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3000 }));
+  const nth = fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 3 }) });
+  const afterRepair = fc
+    .record({ what: arbCrashWhat(), afterCall: fc.integer({ min: 0, max: maxCall }), delayMs: fc.integer({ min: 0, max: 5000 }), vm: fc.nat(31) }, PLAIN)
+    .chain((first) =>
+      fc.record({
+        kind: fc.constant('in-repair' as const),
+        first: fc.constant(first),
+        window: fc.record({ call: fc.constantFrom(...REPAIR_CALLS[first.what]), nth }, PLAIN),
+        delayMs,
+        second,
+      }, PLAIN),
+    );
+  const inWork = fc.record({
+    kind: fc.constant('in-repair' as const),
+    window: fc.record({ call: fc.constantFrom(...WORK_CALLS), nth }, PLAIN),
+    delayMs,
+    second,
+  }, PLAIN);
+  return fc.oneof({ weight: 2, arbitrary: afterRepair }, { weight: 1, arbitrary: inWork });
+}
 
 /** One fault of the given kinds. */
 export function arbFault(opts: FaultOptions = {}): fc.Arbitrary<Fault> {
@@ -185,6 +273,7 @@ export function arbFault(opts: FaultOptions = {}): fc.Arbitrary<Fault> {
       }, PLAIN),
     );
   }
+  if (kinds.has('in-repair')) arbs.push(arbInRepair(maxCall));
   if (arbs.length === 0) throw new Error('test/arbitraries/faults: no fault kind to draw from');
   return fc.oneof(...arbs);
 }
@@ -229,5 +318,18 @@ export function describeFault(f: Fault): string {
       return `the agent that gets mutating call #${f.call} dies whenever a call to it is cancelled${f.hangs ? ' (that call hangs until its deadline)' : ''}`;
     case 'stale-edit':
       return `${f.delayMs} ms after mutating call #${f.afterCall}, an edit ${f.change === 'none' ? 'of nothing' : `of ${f.change}`} with ${f.lowerBy === 0 ? 'the accepted id' : `the accepted id − ${f.lowerBy}`} is offered`;
+    case 'in-repair': {
+      const second =
+        f.second.kind === 'leader-restart'
+          ? `the leader restarts (old one runs ${f.second.zombieMs} ms more)`
+          : `the ${f.second.what === 'vm' ? 'whole VM' : f.second.what === 'node' ? 'data node' : 'agent'} of ${f.second.vm === 'same' ? 'that VM' : 'the next VM'} dies`;
+      const nth = f.window.nth === 1 ? 'the first' : `call #${f.window.nth} of`;
+      const window =
+        f.window.call === 'offer'
+          ? `${nth === 'the first' ? 'the next' : `offer #${f.window.nth}`} desired state offered`
+          : `${nth} ${f.window.call} ${f.first === undefined ? 'to any VM' : 'to that VM'}`;
+      const first = f.first === undefined ? '' : `${describeFault({ kind: 'crash', ...f.first })}; then `;
+      return `${first}${f.delayMs} ms after ${window}, ${second}`;
+    }
   }
 }

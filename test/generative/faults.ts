@@ -1,8 +1,9 @@
 // Turns a scenario's faults (data, test/arbitraries/faults.ts) into decisions about
 // individual calls while the scenario runs: which call fails and how, which times out,
 // which is delivered twice or is slow, which succeeds without a visible effect, which
-// hangs and which agent dies when a call to it is cancelled. Crashes, leader restarts
-// and stale edits are scheduled by the scenario runner (they are not about one call).
+// hangs and which agent dies when a call to it is cancelled. Crashes, leader restarts,
+// stale edits and faults in a repair are scheduled by the scenario runner (they are not
+// about one call); the injector tells it of each call (onCall) for the last.
 //
 // Every injected error says "(injected fault)" in its message, so the harness can tell
 // an ERROR_STATE the faults caused from one the leader caused by itself.
@@ -88,6 +89,12 @@ export class FaultInjector {
   readonly #invisibleArmed = new Set<number>();
   /** VMs whose agent dies when a call to it is cancelled, with the fault's index. */
   readonly #diesOnCancel = new Map<string, number>();
+  /**
+   * Told of every mutating agent call and every provider call as it starts, by method
+   * ("StartDataNode", "provider.restartAgent") and VM: the runner places the second
+   * fault of an 'in-repair' by the calls of the repair.
+   */
+  onCall: ((method: string, vmId: string) => void) | undefined;
 
   constructor(faults: readonly Fault[]) {
     this.faults = faults;
@@ -96,6 +103,7 @@ export class FaultInjector {
 
   /** The decision for the `ordinal`-th mutating call (1-based). */
   mutatingCall(ordinal: number, method: string, vmId: string, key: string): CallDecision {
+    this.onCall?.(method, vmId);
     const d: CallDecision = {};
     // Faults already under way: repeats with the same key, or (sticky) the same method on the same VM.
     for (const o of this.#ongoing) {
@@ -170,6 +178,9 @@ export class FaultInjector {
 
   /** Whether the `ordinal`-th provider call fails, and whether its effect happens first. */
   providerCall(ordinal: number, what: string): { error: AgentCallError; effect: boolean } | undefined {
+    // "provider.create vm-5": the method, then the VM.
+    const space = what.lastIndexOf(' ');
+    if (space > 0) this.onCall?.(what.slice(0, space), what.slice(space + 1));
     const index = this.faults.findIndex((f) => f.kind === 'provider-fails' && f.call === ordinal);
     const f = this.faults[index];
     if (f === undefined || f.kind !== 'provider-fails') return undefined;
