@@ -60,8 +60,13 @@ export interface CrashSpec {
   vm: number;
 }
 
-/** The second fault of an 'in-repair': a crash of the window call's VM ('same') or of the next VM by id ('other'), or a leader restart. */
-export type SecondFault = { kind: 'crash'; what: 'node' | 'agent' | 'vm'; vm: 'same' | 'other' } | { kind: 'leader-restart'; zombieMs: number };
+/**
+ * The second fault of an 'in-repair': a crash of the window call's VM ('same'), of a VM of
+ * another node group ('other': the next such VM by id; the next VM when there is one
+ * group) or of the VM of another group's primary ('other-primary': its slots are then
+ * served by no up primary until it is back or replaced), or a leader restart.
+ */
+export type SecondFault = { kind: 'crash'; what: 'node' | 'agent' | 'vm'; vm: 'same' | 'other' | 'other-primary' } | { kind: 'leader-restart'; zombieMs: number };
 
 export type Fault =
   /**
@@ -121,11 +126,12 @@ export type Fault =
    * the node again, the provider restarting the agent …), and `delayMs` after that call
    * starts, `second` happens: that VM's node, agent or VM crashes again, another VM's
    * does, or the leader restarts. Without `first` the window is the leader's own work —
-   * the `nth` such call to any VM (a replacement's create or removal, a failover, a move)
-   * or, for 'offer', the next desired state offered. A window that never opens has its
-   * second fault at rest, as any trigger a run never reaches.
+   * the `nth` such call to any VM after mutating call #`afterCall` (a replacement's create
+   * or removal, a failover, a move) or, for 'offer', the `nth` desired state offered after
+   * it. A window that never opens has its second fault at rest, as any trigger a run
+   * never reaches.
    */
-  | { kind: 'in-repair'; first?: CrashSpec; window: { call: WindowCall; nth: number }; delayMs: number; second: SecondFault };
+  | { kind: 'in-repair'; first?: CrashSpec; afterCall?: number; window: { call: WindowCall; nth: number }; delayMs: number; second: SecondFault };
 
 export type FaultKind = Fault['kind'];
 
@@ -163,15 +169,30 @@ const REPAIR_CALLS: Readonly<Record<CrashSpec['what'], readonly WindowCall[]>> =
   vm: ['provider.restartAgent', 'StartDataNode', 'JoinNode'],
 };
 
-/** Calls of the leader's own work that a second fault is placed in, without a first one. */
-const WORK_CALLS: readonly WindowCall[] = ['Failover', 'StopDataNode', 'MoveData', 'RemoveNode', 'EnsureVersion', 'provider.create', 'provider.delete', 'offer'];
+/**
+ * Calls of the leader's own work that a second fault is placed in, without a first one:
+ * a rolling restart's stop and failover, a move, a removal, an install, a replacement's or
+ * a new node group's VM and its node's start and join, an offer that waits as pending.
+ */
+const WORK_CALLS: readonly WindowCall[] = [
+  'Failover',
+  'StopDataNode',
+  'MoveData',
+  'RemoveNode',
+  'EnsureVersion',
+  'provider.create',
+  'provider.delete',
+  'StartDataNode',
+  'JoinNode',
+  'offer',
+];
 
 const arbCrashWhat = (): fc.Arbitrary<CrashSpec['what']> => fc.constantFrom('node' as const, 'agent' as const, 'vm' as const);
 
 /** A fault inside the repair of a crash, or inside the leader's own work (see 'in-repair'). */
 export function arbInRepair(maxCall = 80): fc.Arbitrary<Extract<Fault, { kind: 'in-repair' }>> {
   const second: fc.Arbitrary<SecondFault> = fc.oneof(
-    fc.record({ kind: fc.constant('crash' as const), what: arbCrashWhat(), vm: fc.constantFrom('same' as const, 'other' as const) }, PLAIN),
+    fc.record({ kind: fc.constant('crash' as const), what: arbCrashWhat(), vm: fc.constantFrom('same' as const, 'other' as const, 'other-primary' as const) }, PLAIN),
     fc.record({ kind: fc.constant('leader-restart' as const), zombieMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 20_000 })) }, PLAIN),
   );
   // Within the call (most calls take a few ms to a few s of virtual time) or just after it.
@@ -190,6 +211,8 @@ export function arbInRepair(maxCall = 80): fc.Arbitrary<Extract<Fault, { kind: '
     );
   const inWork = fc.record({
     kind: fc.constant('in-repair' as const),
+    // Mostly early: a scenario makes a few dozen mutating calls.
+    afterCall: fc.oneof(fc.integer({ min: 0, max: Math.min(20, maxCall) }), fc.integer({ min: 0, max: maxCall })),
     window: fc.record({ call: fc.constantFrom(...WORK_CALLS), nth }, PLAIN),
     delayMs,
     second,
@@ -273,9 +296,12 @@ export function arbFault(opts: FaultOptions = {}): fc.Arbitrary<Fault> {
       }, PLAIN),
     );
   }
-  if (kinds.has('in-repair')) arbs.push(arbInRepair(maxCall));
-  if (arbs.length === 0) throw new Error('test/arbitraries/faults: no fault kind to draw from');
-  return fc.oneof(...arbs);
+  if (arbs.length === 0 && !kinds.has('in-repair')) throw new Error('test/arbitraries/faults: no fault kind to draw from');
+  // A fault in a repair is drawn three times as often as each other kind: the orders of
+  // faults that matter are rare at random moments, and its windows are many.
+  const weighted = arbs.map((arbitrary) => ({ weight: 1, arbitrary }));
+  if (kinds.has('in-repair')) weighted.push({ weight: 3, arbitrary: arbInRepair(maxCall) });
+  return fc.oneof(...weighted);
 }
 
 /** A list of faults (often none: a scenario without faults checks the plain path). */
@@ -322,12 +348,13 @@ export function describeFault(f: Fault): string {
       const second =
         f.second.kind === 'leader-restart'
           ? `the leader restarts (old one runs ${f.second.zombieMs} ms more)`
-          : `the ${f.second.what === 'vm' ? 'whole VM' : f.second.what === 'node' ? 'data node' : 'agent'} of ${f.second.vm === 'same' ? 'that VM' : 'the next VM'} dies`;
+          : `the ${f.second.what === 'vm' ? 'whole VM' : f.second.what === 'node' ? 'data node' : 'agent'} of ${f.second.vm === 'same' ? 'that VM' : f.second.vm === 'other' ? 'a VM of another node group' : 'the primary of another node group'} dies`;
       const nth = f.window.nth === 1 ? 'the first' : `call #${f.window.nth} of`;
+      const after = f.first === undefined && (f.afterCall ?? 0) > 0 ? ` after mutating call #${f.afterCall ?? 0}` : '';
       const window =
         f.window.call === 'offer'
-          ? `${nth === 'the first' ? 'the next' : `offer #${f.window.nth}`} desired state offered`
-          : `${nth} ${f.window.call} ${f.first === undefined ? 'to any VM' : 'to that VM'}`;
+          ? `${nth === 'the first' ? 'the next' : `offer #${f.window.nth}`} desired state offered${after}`
+          : `${nth} ${f.window.call} ${f.first === undefined ? 'to any VM' : 'to that VM'}${after}`;
       const first = f.first === undefined ? '' : `${describeFault({ kind: 'crash', ...f.first })}; then `;
       return `${first}${f.delayMs} ms after ${window}, ${second}`;
     }

@@ -95,6 +95,8 @@ export class FaultInjector {
    * fault of an 'in-repair' by the calls of the repair.
    */
   onCall: ((method: string, vmId: string) => void) | undefined;
+  /** Told of every GetState that answers (the VM was seen): the runner marks when a crash became visible. */
+  onRead: ((vmId: string) => void) | undefined;
 
   constructor(faults: readonly Fault[]) {
     this.faults = faults;
@@ -171,7 +173,10 @@ export class FaultInjector {
   /** Whether the `ordinal`-th GetState fails. */
   read(ordinal: number, vmId: string): AgentCallError | undefined {
     const index = this.faults.findIndex((f) => f.kind === 'read-fails' && f.read === ordinal);
-    if (index < 0) return undefined;
+    if (index < 0) {
+      this.onRead?.(vmId);
+      return undefined;
+    }
     this.fired[index] = (this.fired[index] ?? 0) + 1;
     return injectedError('unavailable', `GetState on ${vmId}`);
   }

@@ -116,6 +116,11 @@ export interface ScenarioResult {
   invisibleSteps: string[];
   /** When the liveness check failed: what the leader kept running meanwhile. */
   livelock?: { steps: { intent: string; runs: number; succeeded: number }[] };
+  /**
+   * The crashes the faults caused (world ms), each with the first GetState of that VM after
+   * it (absent: none came): before then, no observation the leader planned from could show it.
+   */
+  crashes: { vmId: string; atMs: number; seenAtMs?: number }[];
 }
 
 const POLL_MS = 1000;
@@ -200,8 +205,10 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
   const liveness = opts.liveness === undefined ? undefined : new LivenessWatch(livenessBound(opts.liveness(scenario.leader), POLL_MS), clock.now());
   let livelock: ScenarioResult['livelock'];
   const strangers: StrangerTrigger[] = (scenario.world.strangers ?? []).map((s) => ({ afterCall: s.afterCall, state: 'waiting' }));
+  // Without a first crash, a window is armed once its mutating call came (at once for 0).
+  const crashes: ScenarioResult['crashes'] = [];
   const repairs: RepairTrigger[] = scenario.faults.flatMap((f): RepairTrigger[] =>
-    f.kind === 'in-repair' ? [{ fault: f, state: f.first === undefined ? 'armed' : 'waiting', vmId: undefined, seen: 0 }] : [],
+    f.kind === 'in-repair' ? [{ fault: f, state: f.first === undefined && (f.afterCall ?? 0) === 0 ? 'armed' : 'waiting', vmId: undefined, seen: 0 }] : [],
   );
   const leaders: Running[] = [];
   let epoch = 1;
@@ -284,9 +291,7 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
       const vm = vms[f.vm % Math.max(1, vms.length)];
       if (vm === undefined) return;
       world.note(`fault: ${describeFault(f)}`);
-      if (f.what === 'node') world.crashNode(vm.record.id);
-      else if (f.what === 'agent') world.crashAgent(vm.record.id);
-      else world.crashVm(vm.record.id);
+      crash(f.what, vm.record.id);
     });
   };
 
@@ -297,26 +302,36 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     liveness?.progress(clock.now());
   };
 
-  /** The VM `vm` names (modulo the VMs there are, sorted by id), or the one after `after` in id order. */
+  /** The VM `vm` names (modulo the VMs there are, sorted by id). */
   const vmAt = (vm: number): string | undefined => {
     const vms = world.vms();
     return vms[vm % Math.max(1, vms.length)]?.record.id;
   };
-  const vmAfter = (vmId: string | undefined): string | undefined => {
-    const ids = world.vms().map((v) => v.record.id);
-    const i = vmId === undefined ? -1 : ids.indexOf(vmId);
-    return ids[(i + 1) % Math.max(1, ids.length)];
+  /** The next VM after `vmId` in id order (cyclic) of another node group, or simply the next when every VM is of its group. */
+  const otherVm = (vmId: string | undefined, primary: boolean): string | undefined => {
+    const vms = world.vms();
+    const i = vms.findIndex((v) => v.record.id === vmId);
+    const group = vms[i]?.record.nodeGroup;
+    const order = [...vms.slice(i + 1), ...vms.slice(0, i + 1)];
+    const isPrimary = (v: (typeof vms)[number]): boolean => [...v.nodes.values()].some((n) => n.up && n.member && n.role === 'primary' && world.slotsOf(n).length > 0);
+    const other = order.filter((v) => v.record.nodeGroup !== group);
+    return ((primary ? other.find(isPrimary) : undefined) ?? other[0] ?? order[0])?.record.id;
   };
   const crash = (what: 'node' | 'agent' | 'vm', vmId: string): void => {
+    crashes.push({ vmId, atMs: world.nowMs });
     if (what === 'node') world.crashNode(vmId);
     else if (what === 'agent') world.crashAgent(vmId);
     else world.crashVm(vmId);
   };
 
-  /** The first crash of an 'in-repair' fault; then it waits for its window. */
+  /** The first crash of an 'in-repair' fault (none: the window is armed now); then it waits for its window. */
   const fireFirst = (t: RepairTrigger): void => {
     const first = t.fault.first;
-    if (t.state !== 'waiting' || first === undefined) return;
+    if (t.state !== 'waiting') return;
+    if (first === undefined) {
+      t.state = 'armed';
+      return;
+    }
     t.state = 'first-scheduled';
     pendingTimers++;
     clock.schedule(first.delayMs, () => {
@@ -346,7 +361,7 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
         return;
       }
       const same = vmId ?? t.vmId ?? vmAt(0);
-      const target = second.vm === 'same' ? same : vmAfter(same);
+      const target = second.vm === 'same' ? same : otherVm(same, second.vm === 'other-primary');
       if (target !== undefined) crash(second.what, target);
     });
   };
@@ -359,6 +374,9 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     }
   };
   injector.onCall = (method, vmId) => windowCall(method, vmId);
+  injector.onRead = (vmId) => {
+    for (const c of crashes) if (c.vmId === vmId && c.seenAtMs === undefined && world.nowMs > c.atMs) c.seenAtMs = world.nowMs;
+  };
 
   /** Due strangers join once a member runs (the world says whether one could). */
   const meetStrangers = (): void => {
@@ -386,7 +404,7 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
         clock.schedule(0, offer);
       }
       for (const t of triggers) if (t.fault.afterCall === ordinal) fire(t);
-      for (const t of repairs) if (t.fault.first?.afterCall === ordinal) fireFirst(t);
+      for (const t of repairs) if ((t.fault.first?.afterCall ?? t.fault.afterCall) === ordinal) fireFirst(t);
       for (const t of strangers) if (t.state === 'waiting' && t.afterCall <= ordinal) t.state = 'due';
     },
   };
@@ -602,5 +620,6 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     heldData: world.writes > 0 || world.restoredFrom !== undefined,
     invisibleSteps,
     ...(livelock === undefined ? {} : { livelock }),
+    crashes,
   };
 }
