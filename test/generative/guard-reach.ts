@@ -10,10 +10,11 @@
 // process only; the planner's behaviour does not change) and naming the caller's
 // file:line from the stack. A call site the source scan missed shows as its own row.
 //
-// Usage: node --import tsx test/generative/guard-reach.ts [--runs N] [--seed S] [--json]
+// Usage: node --import tsx test/generative/guard-reach.ts [--runs N] [--seed S] [--fault-kinds K,…] [--json]
 //   prints, per guard, how many of N scenarios (arbScenario(), the generative test's
 //   arbitrary, on seed S) reached it, and the guards none reached with why
-//   (UNREACHABLE below). guard-reach.test.ts asserts a floor on the same measurement.
+//   (UNREACHABLE below). --fault-kinds draws only those faults (test/arbitraries/faults.ts),
+//   to see what one kind reaches. guard-reach.test.ts asserts a floor on the same measurement.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,6 +23,7 @@ import { Batch } from '../../operator/planner/batch.ts';
 import { systemUnderTest } from './harness.ts';
 import { runScenario } from './runner.ts';
 import { arbScenario, type Scenario } from './scenario.ts';
+import type { FaultKind } from '../arbitraries/faults.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PLANNER_DIR = 'operator/planner';
@@ -202,24 +204,25 @@ export function reachTable(r: Reach): string {
   return lines.join('\n');
 }
 
-function parseArgs(argv: readonly string[]): { runs: number; seed: number; json: boolean } {
-  const out = { runs: 500, seed: 20_261_207, json: false };
+function parseArgs(argv: readonly string[]): { runs: number; seed: number; json: boolean; kinds: FaultKind[] | undefined } {
+  const out: { runs: number; seed: number; json: boolean; kinds: FaultKind[] | undefined } = { runs: 500, seed: 20_261_207, json: false, kinds: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') out.json = true;
+    else if (a === '--fault-kinds') out.kinds = (argv[++i] ?? '').split(',') as FaultKind[];
     else if (a === '--runs' || a === '--seed') {
       const v = Number(argv[++i]);
       if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${a} needs a whole number ≥ 0`);
       if (a === '--runs') out.runs = v;
       else out.seed = v;
-    } else throw new Error(`unknown argument ${JSON.stringify(a)}; usage: guard-reach.ts [--runs N] [--seed S] [--json]`);
+    } else throw new Error(`unknown argument ${JSON.stringify(a)}; usage: guard-reach.ts [--runs N] [--seed S] [--fault-kinds K,…] [--json]`);
   }
   return out;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = parseArgs(process.argv.slice(2));
-  const r = await measureReach(args.runs, args.seed);
+  const r = await measureReach(args.runs, args.seed, args.kinds === undefined ? arbScenario() : arbScenario({ faults: { kinds: args.kinds } }));
   if (args.json) console.log(JSON.stringify({ runs: r.runs, seed: r.seed, reached: Object.fromEntries(r.reached) }, null, 2));
   else console.log(reachTable(r));
 }
