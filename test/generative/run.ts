@@ -114,7 +114,8 @@ async function main(): Promise<void> {
         else if (last === undefined) for (const id of knownHits(result)) known.set(id, (known.get(id) ?? 0) + 1);
         return ok;
       }),
-      { numRuns: args.runs - done, seed, ...(args.path === undefined || done > 0 ? {} : { path: args.path }) },
+      // A path replays its one scenario (fast-check counts the runs from the path), not the ones after it.
+      args.path === undefined || done > 0 ? { numRuns: args.runs - done, seed } : { numRuns: 1, seed, path: args.path },
     );
     if (!out.failed) {
       done = args.path === undefined ? args.runs : done + out.numRuns;
