@@ -61,3 +61,26 @@ test('restore: ignored once the cluster was formed without it', () => {
   const p = plan({ ...d, restoreFromBackup: backup }, { ...m.observe(), backups: [] });
   assert.equal(p.done, true);
 });
+
+test('restore: a backup that is not there blocks a stopped cluster that never ran too (it lists the backup, and nothing would ever take it)', () => {
+  // Found by the generative tests (test/regressions/stopped-restore-of-a-missing-backup.json):
+  // the plan neither acted nor said why, and the leader worked towards it for ever.
+  const backup = { id: 'nightly', sink: { type: 'local' as const, path: './backups' } };
+  const d = exampleDesired({ running: false, nodeGroups: 1, replicationFactor: 1, restoreFromBackup: backup, backups: [backup] });
+  const m = bootstrapped(d, 3);
+  const p = plan(d, m.observe());
+  assert.deepEqual(p.next, []);
+  assert.equal(p.done, false);
+  assert.match(p.blocked[0] ?? '', /restoreFromBackup names backup "nightly" in local:\.\/backups, which is not there/);
+  // The backup is there: its VMs are created, and it waits for its first start to restore (done meanwhile).
+  const there = bootstrapped(d, 0);
+  there.backups.push({ id: 'nightly', sink: 'local:./backups', complete: true });
+  for (let round = 0; round < 5 && !plan(d, there.observe()).done; round++) {
+    const q = plan(d, there.observe());
+    assert.deepEqual(q.blocked, []);
+    for (const s of q.next) there.apply(s.step);
+    there.tick();
+  }
+  assert.equal(plan(d, there.observe()).done, true);
+  assert.equal(stepsOf(plan(d, there.observe()), 'restoreBackup').length, 0, 'not restored before it first runs');
+});

@@ -7,7 +7,8 @@
 // restoredFrom differs), restoreFromBackup is ignored — the transition rules refuse to add
 // it to a cluster that has run, and restoring into live data would mix two datasets. A
 // backup that is missing from its sink, or incomplete, blocks the plan (ERROR_STATE with
-// the reason): no later observation can make it appear.
+// the reason): no later observation can make it appear — also while the cluster is
+// stopped and has never run, so the leader says why instead of waiting for ever.
 import { REDIS_SLOTS, sinkKey } from '../model/observed.ts';
 import type { PlanContext } from './context.ts';
 import { compareIds } from './names.ts';
@@ -23,20 +24,25 @@ export function restorePending(view: ClusterView): boolean {
 export function restoreBackup(ctx: PlanContext): void {
   const { view, batch, desired: d } = ctx;
   const r = d.restoreFromBackup;
-  // Also with running false: the cluster then runs for the restore (running.ts foundingWork).
-  if (r === undefined || !ctx.restorePending || !ctx.running) return;
-  batch.estimate(1);
+  if (r === undefined || !ctx.restorePending) return;
   const backups = view.observed.backups;
-  if (backups === undefined) {
-    batch.wait(`the restore of backup "${r.id}" waits until the backups can be listed`);
-    return;
-  }
-  const found = backups.find((b) => b.id === r.id && b.sink === sinkKey(r.sink));
-  if (found === undefined || !found.complete) {
+  const found = backups?.find((b) => b.id === r.id && b.sink === sinkKey(r.sink));
+  // Blocked also while the cluster is stopped and never ran (it restores when it first
+  // runs): its desired state lists the backup (validation), so nothing else would say why
+  // it is never reached.
+  if (backups !== undefined && (found === undefined || !found.complete)) {
+    batch.estimate(1);
     batch.block(
       `restoreFromBackup names backup "${r.id}" in ${sinkKey(r.sink)}, which ${found === undefined ? 'is not there' : 'is incomplete (no manifest)'}: ` +
         'name a complete backup, or remove "restoreFromBackup" to start empty',
     );
+    return;
+  }
+  // Also with running false: the cluster then runs for the restore (running.ts foundingWork).
+  if (!ctx.running) return;
+  batch.estimate(1);
+  if (backups === undefined) {
+    batch.wait(`the restore of backup "${r.id}" waits until the backups can be listed`);
     return;
   }
   if (view.assigned < REDIS_SLOTS || view.hidden > 0) return;

@@ -4,10 +4,24 @@
 // in desired-state/rules.ts holds); arbNextDesired(prev) draws a successor that
 // desired-state/transition.ts accepts. Both read their facts from the catalogue, so a
 // new version, VM type or parameter there is drawn here without a change.
+//
+// Valid is not the same as ordinary: besides typical values they draw the edges that
+// validation allows, so the planner's guards for them are reached by the generative
+// tests and not only by unit tests (test/generative/guard-reach.ts measures it):
+// - boundary values: replicationFactor 1 and = maxReplicationFactor (1 and 5 too),
+//   runningSince and agentRunningSince = id, 16 zones, fewer zones than nodes;
+// - configuration at its bounds (an integer's minimum and maximum, maxmemory exactly the
+//   VM's memory, min-replicas-to-write = replicationFactor − 1) and written another way
+//   the catalogue reads as the same value ("1024mb" for 1073741824, "10" for 10, …),
+//   also in a successor, where the rules compare canonical values;
+// - backups: a few shared ids and sinks, so an id dropped from the list comes back,
+//   perhaps in another sink (validation refuses only a sink changed in one step), and
+//   one sink under two spellings.
 import fc from 'fast-check';
 import {
   ENGINE_PARAMETERS,
   VM_TYPES,
+  checkParameterValue,
   engineVersions,
   parseMemory,
   reachableVersions,
@@ -30,20 +44,36 @@ const LABEL = fc.stringMatching(/^[a-z0-9](?:[-a-z0-9]{0,14}[a-z0-9])?$/);
 /** A DNS-1123 label (short, so shrunk examples stay readable). */
 export const arbLabel = (): fc.Arbitrary<string> => LABEL;
 
+/** Sink paths: a few shared ones (two spellings of one directory among them), or any string. */
 const arbSinkPath = (): fc.Arbitrary<string> =>
   fc.oneof(
-    fc.constantFrom('backups', 'backups/nightly', '../shared/backups', 'b'),
+    fc.constantFrom('backups', 'backups/nightly', '../shared/backups', 'b', './backups', 'backups/'),
     fc.string({ minLength: 1, maxLength: 24 }),
   );
 
+/** Backup ids: mostly a few shared ones, so an id comes back across desired states (dropped, then listed again, perhaps in another sink). */
+const arbBackupId = (): fc.Arbitrary<string> => fc.oneof({ weight: 2, arbitrary: fc.constantFrom('nightly', 'weekly', 'b') }, { weight: 1, arbitrary: arbLabel() });
+
 export const arbBackup = (): fc.Arbitrary<BackupRef> =>
-  fc.record({ id: arbLabel(), sink: fc.record({ type: fc.constant('local' as const), path: arbSinkPath() }, PLAIN) }, PLAIN);
+  fc.record({ id: arbBackupId(), sink: fc.record({ type: fc.constant('local' as const), path: arbSinkPath() }, PLAIN) }, PLAIN);
 
 const arbBackups = (maxLength = 4): fc.Arbitrary<BackupRef[]> =>
   fc.uniqueArray(arbBackup(), { maxLength, selector: (b) => b.id });
 
+/** The most zones the schema allows, each a different label. */
+const SIXTEEN_ZONES = Array.from({ length: 16 }, (_, i) => `zone-${i}`) as [string, ...string[]];
+
+/** Zones: any unique labels; often one or two (fewer than a group's nodes), sometimes the maximum of 16. */
 const arbZones = (): fc.Arbitrary<[string, ...string[]]> =>
-  fc.uniqueArray(arbLabel(), { minLength: 1, maxLength: 16 }) as fc.Arbitrary<[string, ...string[]]>;
+  fc.oneof(
+    { weight: 3, arbitrary: fc.uniqueArray(arbLabel(), { minLength: 1, maxLength: 16 }) as fc.Arbitrary<[string, ...string[]]> },
+    { weight: 1, arbitrary: fc.constantFrom<[string, ...string[]]>(['zone-a'], ['zone-a', 'zone-b']) },
+    { weight: 1, arbitrary: fc.constant(SIXTEEN_ZONES).map((z) => [...z] as [string, ...string[]]) },
+  );
+
+/** An integer in [min, max], at one of its bounds now and then. */
+const arbBounded = (min: number, max: number): fc.Arbitrary<number> =>
+  fc.oneof({ weight: 3, arbitrary: fc.integer({ min, max }) }, { weight: 1, arbitrary: fc.constantFrom(min, max) });
 
 const arbNodeGroups = (): fc.Arbitrary<number> => fc.oneof(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 1000 }));
 const arbStorage = (): fc.Arbitrary<number> => fc.oneof(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 65536 }));
@@ -75,11 +105,20 @@ function arbMemory(minBytes: number, maxBytes: number): fc.Arbitrary<number | st
     .chain(([suffix, unit]) =>
       fc.integer({ min: Math.ceil(minBytes / unit), max: Math.floor(maxBytes / unit) }).map((n) => `${n}${suffix}`),
     );
-  return fc.oneof(fc.integer({ min: minBytes, max: maxBytes }), withUnit);
+  // At a bound: the least allowed, or exactly the most (maxmemory: all of the VM's memory), in any spelling.
+  const bound = fc.constantFrom(minBytes, maxBytes).chain((bytes) => fc.constantFrom(...memorySpellings(bytes)));
+  return fc.oneof({ weight: 2, arbitrary: fc.integer({ min: minBytes, max: maxBytes }) }, { weight: 2, arbitrary: withUnit }, { weight: 1, arbitrary: bound });
+}
+
+/** Every way MEMORY_UNITS writes `bytes` exactly (the number itself first). */
+function memorySpellings(bytes: number): (number | string)[] {
+  const out: (number | string)[] = [bytes];
+  for (const [suffix, unit] of MEMORY_UNITS) if (bytes % unit === 0 && (bytes > 0 || suffix === '')) out.push(`${bytes / unit}${suffix}`);
+  return out;
 }
 
 function arbInteger(min: number, max: number): fc.Arbitrary<number | string> {
-  return fc.integer({ min, max }).chain((n) => fc.constantFrom<number | string>(n, String(n)));
+  return arbBounded(min, max).chain((n) => fc.constantFrom<number | string>(n, String(n)));
 }
 
 const COBL_CLASSES = ['normal', 'replica', 'slave', 'pubsub'] as const;
@@ -129,6 +168,47 @@ export function arbConfig(ctx: ConfigContext, maxLength = 6): fc.Arbitrary<Recor
   );
 }
 
+/**
+ * Spellings of `value` that the catalogue reads as the same value of `name` (its
+ * canonical form, desired-state/catalogue.ts checkParameterValue): a number or its
+ * string, a memory size in another unit, an integer with a leading zero. Drawn only when
+ * the catalogue accepts them, so the arbitrary follows the catalogue if it gets stricter.
+ */
+function sameValueSpellings(name: string, value: number | string): (number | string)[] {
+  const param = ENGINE_PARAMETERS[ENGINE].settable.find((p) => p.name === name);
+  if (param === undefined) return [value];
+  const same = checkParameterValue(param.value, value);
+  if (!same.ok) return [value];
+  let forms: (number | string)[] = [];
+  if (param.value.kind === 'memory') {
+    const bytes = parseMemory(value);
+    if (bytes !== undefined) forms = [...memorySpellings(bytes), ...memorySpellings(bytes).filter((f) => typeof f === 'string').map((f) => f.toUpperCase())];
+  } else if (param.value.kind === 'integer') {
+    const n = Number(same.canonical);
+    forms = [n, String(n), n < 0 ? `-0${-n}` : `0${n}`];
+  }
+  const ok = forms.filter((f) => {
+    const v = checkParameterValue(param.value, f);
+    return v.ok && v.canonical === same.canonical;
+  });
+  return [value, ...ok.filter((f) => f !== value)];
+}
+
+/** `config` with some values written another way that means the same (sameValueSpellings). */
+function arbRespelled(config: Record<string, number | string>): fc.Arbitrary<Record<string, number | string>> {
+  const names = Object.keys(config);
+  if (names.length === 0) return fc.constant(config);
+  return fc
+    .tuple(
+      ...names.map((name) => {
+        const [value, ...others] = sameValueSpellings(name, config[name] as number | string);
+        const kept = fc.constant(value as number | string);
+        return others.length === 0 ? kept : fc.oneof({ weight: 2, arbitrary: kept }, { weight: 1, arbitrary: fc.constantFrom(...others) });
+      }),
+    )
+    .map((values) => Object.fromEntries(names.map((name, i) => [name, values[i] as number | string])));
+}
+
 /** The parameters whose value must hold against `ctx` still hold (others are kept as is). */
 function stillValid(config: Record<string, number | string>, ctx: ConfigContext): Record<string, number | string> {
   return Object.fromEntries(
@@ -171,7 +251,7 @@ export function arbDesired(): fc.Arbitrary<Desired> {
       version: fc.constantFrom(...engineVersions(ENGINE)),
       running: fc.boolean(),
       nodeGroups: arbNodeGroups(),
-      maxReplicationFactor: fc.integer({ min: 1, max: 5 }),
+      maxReplicationFactor: arbBounded(1, 5),
       availabilityZones: arbZones(),
       vmType: fc.constantFrom(...vmTypeNames()),
       storageGiB: arbStorage(),
@@ -181,9 +261,9 @@ export function arbDesired(): fc.Arbitrary<Desired> {
     .chain((base) =>
       fc
         .record({
-          runningSince: fc.integer({ min: 0, max: base.id }),
-          agentRunningSince: fc.integer({ min: 0, max: base.id }),
-          replicationFactor: fc.integer({ min: 1, max: base.maxReplicationFactor }),
+          runningSince: arbBounded(0, base.id),
+          agentRunningSince: arbBounded(0, base.id),
+          replicationFactor: arbBounded(1, base.maxReplicationFactor),
           restore: base.backups.length === 0 ? fc.constant(undefined) : fc.option(fc.constantFrom(...base.backups), { nil: undefined }),
         })
         .chain((more) =>
@@ -233,7 +313,7 @@ export function arbNextDesired(prev: Desired, opts: NextOptions = {}): fc.Arbitr
       // A cluster stopped in both versions after it ran cannot move data (transition.ts).
       const stoppedLock = everRan && !prev.running && !core.running;
       const maxRf = stoppedLock ? Math.min(prev.replicationFactor, prev.maxReplicationFactor) : prev.maxReplicationFactor;
-      return keepOr(Math.min(prev.replicationFactor, maxRf), fc.integer({ min: 1, max: maxRf })).chain((replicationFactor) => {
+      return keepOr(Math.min(prev.replicationFactor, maxRf), arbBounded(1, maxRf)).chain((replicationFactor) => {
         // rf 1 on both sides, running on both sides, no temporary VM: nothing may roll.
         const singleCopyLock =
           prev.replicationFactor === 1 && replicationFactor === 1 && prev.running && core.running && !core.allowTemporaryVms;
@@ -258,8 +338,8 @@ function arbNextRest(prev: Desired, core: NextCore): fc.Arbitrary<Desired> {
   return fc
     .record({
       version: rolls ? fc.constantFrom(...reachableVersions(prev.engine, prev.version)) : fc.constant(prev.version),
-      runningSince: rolls ? keepOr(prev.runningSince, fc.integer({ min: prev.runningSince, max: core.id })) : fc.constant(prev.runningSince),
-      agentRunningSince: keepOr(prev.agentRunningSince, fc.integer({ min: prev.agentRunningSince, max: core.id })),
+      runningSince: rolls ? keepOr(prev.runningSince, arbBounded(prev.runningSince, core.id)) : fc.constant(prev.runningSince),
+      agentRunningSince: keepOr(prev.agentRunningSince, arbBounded(prev.agentRunningSince, core.id)),
       nodeGroups: core.stoppedLock ? fc.constant(prev.nodeGroups) : keepOr(prev.nodeGroups, arbNodeGroups()),
       vmType: replaces ? keepOr(prev.vmType, fc.constantFrom(...vmTypeNames())) : fc.constant(prev.vmType),
       storageGiB: replaces ? keepOr(prev.storageGiB, arbStorage()) : fc.constant(prev.storageGiB),
@@ -268,9 +348,11 @@ function arbNextRest(prev: Desired, core: NextCore): fc.Arbitrary<Desired> {
     })
     .chain((rest) => {
       const ctx = { vmType: rest.vmType, replicationFactor: core.replicationFactor };
-      const config = keepOr(stillValid(prev.config, ctx), arbConfig(ctx)).map((c) =>
-        core.singleCopyLock ? withRestartParameters(c, prev.config) : c,
-      );
+      // Kept as it was, kept but written another way that means the same, or drawn anew.
+      const kept = stillValid(prev.config, ctx);
+      const config = fc
+        .oneof({ weight: 2, arbitrary: fc.constant(kept) }, { weight: 1, arbitrary: arbRespelled(kept) }, { weight: 3, arbitrary: arbConfig(ctx) })
+        .chain((c) => (core.singleCopyLock ? arbRespelled(withRestartParameters(c, prev.config)) : fc.constant(c)));
       return fc.tuple(config, arbNextRestore(prev, rest.backups, core.everRan)).map(([cfg, restore]) => {
         // The backup a kept restoreFromBackup names must stay listed; a cluster that never ran
         // lists no other while stopped (transition.ts).

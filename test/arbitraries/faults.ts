@@ -32,6 +32,42 @@ export type InvisibleMethod = (typeof INVISIBLE_METHODS)[number];
 export const STALE_CHANGES = ['none', 'replicas', 'node-groups', 'running'] as const;
 export type StaleChange = (typeof STALE_CHANGES)[number];
 
+/**
+ * Calls that open the window of a fault in a repair ('in-repair'): the leader's mutating
+ * agent calls by method, its VM provider calls, and 'offer' (the next desired state
+ * offered to the leader, which waits as pending while the leader works).
+ */
+export const WINDOW_CALLS = [
+  'StartDataNode',
+  'StopDataNode',
+  'JoinNode',
+  'Failover',
+  'MoveData',
+  'RemoveNode',
+  'EnsureVersion',
+  'provider.create',
+  'provider.delete',
+  'provider.restartAgent',
+  'offer',
+] as const;
+export type WindowCall = (typeof WINDOW_CALLS)[number];
+
+/** A crash, as 'crash' draws it (the first fault of an 'in-repair'). */
+export interface CrashSpec {
+  what: 'node' | 'agent' | 'vm';
+  afterCall: number;
+  delayMs: number;
+  vm: number;
+}
+
+/**
+ * The second fault of an 'in-repair': a crash of the window call's VM ('same'), of a VM of
+ * another node group ('other': the next such VM by id; the next VM when there is one
+ * group) or of the VM of another group's primary ('other-primary': its slots are then
+ * served by no up primary until it is back or replaced), or a leader restart.
+ */
+export type SecondFault = { kind: 'crash'; what: 'node' | 'agent' | 'vm'; vm: 'same' | 'other' | 'other-primary' } | { kind: 'leader-restart'; zombieMs: number };
+
 export type Fault =
   /**
    * The `call`-th mutating agent call (1-based, over the whole scenario) fails before it
@@ -102,7 +138,20 @@ export type Fault =
    * slow: each durable write (the leader epoch, an idempotency record) takes `ms` longer,
    * so calls arrive while a raise of the epoch or a record is still being written.
    */
-  | { kind: 'disk-slow'; afterCall: number; ms: number };
+  | { kind: 'disk-slow'; afterCall: number; ms: number }
+  /**
+   * A fault inside the repair of another, placed by the repair's calls rather than at a
+   * random moment: `first` crashes a VM's node, agent or whole VM (as 'crash'); from then
+   * on, the `nth` call of `window.call` to that VM opens the window (the leader starting
+   * the node again, the provider restarting the agent …), and `delayMs` after that call
+   * starts, `second` happens: that VM's node, agent or VM crashes again, another VM's
+   * does, or the leader restarts. Without `first` the window is the leader's own work —
+   * the `nth` such call to any VM after mutating call #`afterCall` (a replacement's create
+   * or removal, a failover, a move) or, for 'offer', the `nth` desired state offered after
+   * it. A window that never opens has its second fault at rest, as any trigger a run
+   * never reaches.
+   */
+  | { kind: 'in-repair'; first?: CrashSpec; afterCall?: number; window: { call: WindowCall; nth: number }; delayMs: number; second: SecondFault };
 
 export type FaultKind = Fault['kind'];
 
@@ -130,7 +179,69 @@ const ALL_KINDS: readonly FaultKind[] = [
   'call-malformed',
   'key-reused',
   'disk-slow',
+  'in-repair',
 ];
+
+/** The calls that repair each kind of crash: the window a second fault is placed in. */
+const REPAIR_CALLS: Readonly<Record<CrashSpec['what'], readonly WindowCall[]>> = {
+  // The leader starts the node again; a primary that failed over comes back as a replica (re-pointed by JoinNode).
+  node: ['StartDataNode', 'JoinNode'],
+  // The provider restarts the agent (its data node kept running).
+  agent: ['provider.restartAgent'],
+  // The provider restarts the agent, then the leader starts the node.
+  vm: ['provider.restartAgent', 'StartDataNode', 'JoinNode'],
+};
+
+/**
+ * Calls of the leader's own work that a second fault is placed in, without a first one:
+ * a rolling restart's stop and failover, a move, a removal, an install, a replacement's or
+ * a new node group's VM and its node's start and join, an offer that waits as pending.
+ */
+const WORK_CALLS: readonly WindowCall[] = [
+  'Failover',
+  'StopDataNode',
+  'MoveData',
+  'RemoveNode',
+  'EnsureVersion',
+  'provider.create',
+  'provider.delete',
+  'StartDataNode',
+  'JoinNode',
+  'offer',
+];
+
+const arbCrashWhat = (): fc.Arbitrary<CrashSpec['what']> => fc.constantFrom('node' as const, 'agent' as const, 'vm' as const);
+
+/** A fault inside the repair of a crash, or inside the leader's own work (see 'in-repair'). */
+export function arbInRepair(maxCall = 80): fc.Arbitrary<Extract<Fault, { kind: 'in-repair' }>> {
+  const second: fc.Arbitrary<SecondFault> = fc.oneof(
+    fc.record({ kind: fc.constant('crash' as const), what: arbCrashWhat(), vm: fc.constantFrom('same' as const, 'other' as const, 'other-primary' as const) }, PLAIN),
+    fc.record({ kind: fc.constant('leader-restart' as const), zombieMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 20_000 })) }, PLAIN),
+  );
+  // Within the call (most calls take a few ms to a few s of virtual time) or just after it.
+  const delayMs = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3000 }));
+  const nth = fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 3 }) });
+  const afterRepair = fc
+    .record({ what: arbCrashWhat(), afterCall: fc.integer({ min: 0, max: maxCall }), delayMs: fc.integer({ min: 0, max: 5000 }), vm: fc.nat(31) }, PLAIN)
+    .chain((first) =>
+      fc.record({
+        kind: fc.constant('in-repair' as const),
+        first: fc.constant(first),
+        window: fc.record({ call: fc.constantFrom(...REPAIR_CALLS[first.what]), nth }, PLAIN),
+        delayMs,
+        second,
+      }, PLAIN),
+    );
+  const inWork = fc.record({
+    kind: fc.constant('in-repair' as const),
+    // Mostly early: a scenario makes a few dozen mutating calls.
+    afterCall: fc.oneof(fc.integer({ min: 0, max: Math.min(20, maxCall) }), fc.integer({ min: 0, max: maxCall })),
+    window: fc.record({ call: fc.constantFrom(...WORK_CALLS), nth }, PLAIN),
+    delayMs,
+    second,
+  }, PLAIN);
+  return fc.oneof({ weight: 2, arbitrary: afterRepair }, { weight: 1, arbitrary: inWork });
+}
 
 /** One fault of the given kinds. */
 export function arbFault(opts: FaultOptions = {}): fc.Arbitrary<Fault> {
@@ -215,8 +326,12 @@ export function arbFault(opts: FaultOptions = {}): fc.Arbitrary<Fault> {
   if (kinds.has('disk-slow')) {
     arbs.push(fc.record({ kind: fc.constant('disk-slow' as const), afterCall: fc.integer({ min: 0, max: maxCall }), ms: fc.integer({ min: 10, max: 3000 }) }, PLAIN));
   }
-  if (arbs.length === 0) throw new Error('test/arbitraries/faults: no fault kind to draw from');
-  return fc.oneof(...arbs);
+  if (arbs.length === 0 && !kinds.has('in-repair')) throw new Error('test/arbitraries/faults: no fault kind to draw from');
+  // A fault in a repair is drawn three times as often as each other kind: the orders of
+  // faults that matter are rare at random moments, and its windows are many.
+  const weighted = arbs.map((arbitrary) => ({ weight: 1, arbitrary }));
+  if (kinds.has('in-repair')) weighted.push({ weight: 3, arbitrary: arbInRepair(maxCall) });
+  return fc.oneof(...weighted);
 }
 
 /** A list of faults (often none: a scenario without faults checks the plain path). */
@@ -265,5 +380,19 @@ export function describeFault(f: Fault): string {
       return `${f.delayMs} ms after mutating call #${f.call}, another request arrives under its idempotency key`;
     case 'disk-slow':
       return `from mutating call #${f.afterCall} on, every agent's durable writes take ${f.ms} ms longer`;
+    case 'in-repair': {
+      const second =
+        f.second.kind === 'leader-restart'
+          ? `the leader restarts (old one runs ${f.second.zombieMs} ms more)`
+          : `the ${f.second.what === 'vm' ? 'whole VM' : f.second.what === 'node' ? 'data node' : 'agent'} of ${f.second.vm === 'same' ? 'that VM' : f.second.vm === 'other' ? 'a VM of another node group' : 'the primary of another node group'} dies`;
+      const nth = f.window.nth === 1 ? 'the first' : `call #${f.window.nth} of`;
+      const after = f.first === undefined && (f.afterCall ?? 0) > 0 ? ` after mutating call #${f.afterCall ?? 0}` : '';
+      const window =
+        f.window.call === 'offer'
+          ? `${nth === 'the first' ? 'the next' : `offer #${f.window.nth}`} desired state offered${after}`
+          : `${nth} ${f.window.call} ${f.first === undefined ? 'to any VM' : 'to that VM'}${after}`;
+      const first = f.first === undefined ? '' : `${describeFault({ kind: 'crash', ...f.first })}; then `;
+      return `${first}${f.delayMs} ms after ${window}, ${second}`;
+    }
   }
 }

@@ -72,9 +72,12 @@ export function checkAcceptance(end: EndState): Failure[] {
   if (accepted) return failures;
   const everRan = end.history.some((e) => e.desired.running);
   if (validAgainst(o.desired, latest.desired, everRan)) {
+    // What the leader said when it dropped it (e.g. refused as not reachable once its work ended), if it did.
+    const refusal = end.status.lastRefusal;
+    const said = refusal !== null && refusal.id === id ? `; the leader refused it: ${refusal.reason}` : '';
     failures.push({
       check: 'offer-lost',
-      message: `desired state ${id} was answered "${o.status}" and is valid against the accepted ${latest.id}, but it was never accepted`,
+      message: `desired state ${id} was answered "${o.status}" and is valid against the accepted ${latest.id}, but it was never accepted${said}`,
     });
   }
   return failures;

@@ -3,8 +3,9 @@
 // which is delivered twice or is slow, which succeeds without a visible effect, which
 // hangs and which agent dies when a call to it is cancelled, which call is followed by a
 // malformed copy or by another request under its key, and how slow the agents' disks
-// are. Crashes, leader restarts and stale edits are scheduled by the scenario runner
-// (they are not about one call).
+// are. Crashes, leader restarts, stale edits and faults in a repair are scheduled by the
+// scenario runner (they are not about one call); the injector tells it of each call
+// (onCall) for the last.
 //
 // Every injected error says "(injected fault)" in its message, so the harness can tell
 // an ERROR_STATE the faults caused from one the leader caused by itself.
@@ -94,6 +95,14 @@ export class FaultInjector {
   readonly #invisibleArmed = new Set<number>();
   /** VMs whose agent dies when a call to it is cancelled, with the fault's index. */
   readonly #diesOnCancel = new Map<string, number>();
+  /**
+   * Told of every mutating agent call and every provider call as it starts, by method
+   * ("StartDataNode", "provider.restartAgent") and VM: the runner places the second
+   * fault of an 'in-repair' by the calls of the repair.
+   */
+  onCall: ((method: string, vmId: string) => void) | undefined;
+  /** Told of every GetState that answers (the VM was seen): the runner marks when a crash became visible. */
+  onRead: ((vmId: string) => void) | undefined;
 
   constructor(faults: readonly Fault[]) {
     this.faults = faults;
@@ -102,6 +111,7 @@ export class FaultInjector {
 
   /** The decision for the `ordinal`-th mutating call (1-based). */
   mutatingCall(ordinal: number, method: string, vmId: string, key: string): CallDecision {
+    this.onCall?.(method, vmId);
     const d: CallDecision = {};
     // Faults already under way: repeats with the same key, or (sticky) the same method on the same VM.
     for (const o of this.#ongoing) {
@@ -186,13 +196,19 @@ export class FaultInjector {
   /** Whether the `ordinal`-th GetState fails. */
   read(ordinal: number, vmId: string): AgentCallError | undefined {
     const index = this.faults.findIndex((f) => f.kind === 'read-fails' && f.read === ordinal);
-    if (index < 0) return undefined;
+    if (index < 0) {
+      this.onRead?.(vmId);
+      return undefined;
+    }
     this.fired[index] = (this.fired[index] ?? 0) + 1;
     return injectedError('unavailable', `GetState on ${vmId}`);
   }
 
   /** Whether the `ordinal`-th provider call fails, and whether its effect happens first. */
   providerCall(ordinal: number, what: string): { error: AgentCallError; effect: boolean } | undefined {
+    // "provider.create vm-5": the method, then the VM.
+    const space = what.lastIndexOf(' ');
+    if (space > 0) this.onCall?.(what.slice(0, space), what.slice(space + 1));
     const index = this.faults.findIndex((f) => f.kind === 'provider-fails' && f.call === ordinal);
     const f = this.faults[index];
     if (f === undefined || f.kind !== 'provider-fails') return undefined;

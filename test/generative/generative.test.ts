@@ -5,8 +5,9 @@
 // end. Then the proof that this bites: every planted bug is caught within its budget.
 //
 // Environment: COXSWAIN_GEN_RUNS (default 1000) scenarios, COXSWAIN_GEN_SEED (default:
-// the run's seed, test/support/seed.ts; printed) — `make test-generative RUNS=N SEED=S`
-// reproduces a failure and saves it as a regression file.
+// the run's seed, test/support/seed.ts; printed on every run). A failure prints the one
+// command that replays it (run.ts --seed S --path P, straight to that scenario) and the one
+// that runs the same scenarios, shrinks the failure and saves it as a regression file.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -14,13 +15,15 @@ import { arbFaults } from '../arbitraries/faults.ts';
 import { systemUnderTest } from './harness.ts';
 import { knownHits, unexplained } from './known-issues.ts';
 import { PLANTED_BUGS, type PlantedBug } from './planted-bugs.ts';
-import { report } from './run.ts';
+import { replayCommand, report } from './run.ts';
 import { runScenario, type ScenarioResult } from './runner.ts';
 import { arbScenario, type Scenario } from './scenario.ts';
 import { TEST_SEED } from '../support/seed.ts';
 
 const RUNS = Number(process.env['COXSWAIN_GEN_RUNS'] ?? 1000);
 const SEED = Number(process.env['COXSWAIN_GEN_SEED'] ?? TEST_SEED);
+/** The planted bugs' scenarios: a fixed seed of their own, so each bug's budget is measured on the same scenarios every run. */
+const PLANTED_SEED = 20_251_122;
 
 describe('generative state tests', () => {
   it(`${RUNS} random scenarios reach their desired state safely (seed ${SEED})`, async () => {
@@ -45,7 +48,9 @@ describe('generative state tests', () => {
     );
     if (out.failed && first !== undefined) {
       assert.fail(
-        `a scenario failed (seed ${SEED}, run ${out.numRuns}); reproduce, shrink and save it with:\n` +
+        `a scenario failed (seed ${SEED}, run ${out.numRuns}, path ${out.counterexamplePath ?? '?'}); replay it with:\n` +
+          `  ${replayCommand(RUNS, SEED, out.counterexamplePath ?? undefined)}\n` +
+          `or run the same scenarios, shrink it and save it as a regression file with:\n` +
           `  make test-generative RUNS=${RUNS} SEED=${SEED}\n${report(first.scenario, first.result)}`,
       );
     }
@@ -80,9 +85,9 @@ describe('planted bugs are caught', () => {
           evidence = [...new Set(failures.map((f) => f.check))].join(', ');
           return false;
         }),
-        { numRuns: bug.budget, seed: 20_251_122, endOnFailure: true },
+        { numRuns: bug.budget, seed: PLANTED_SEED, endOnFailure: true },
       );
-      const line = `planted bug ${bug.name}: ${out.failed ? `caught after ${tried} scenarios by ${evidence}` : `NOT caught in ${tried} scenarios`}`;
+      const line = `planted bug ${bug.name}: ${out.failed ? `caught after ${tried} scenarios by ${evidence}` : `NOT caught in ${tried} scenarios`} (seed ${PLANTED_SEED})`;
       console.log(line);
       assert.ok(out.failed, line);
     });

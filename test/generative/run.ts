@@ -3,7 +3,11 @@
 // it as a regression file under test/regressions/, and ends with exactly the line
 //   generative: <N> scenarios, <F> failures, <R> scenarios/s
 //
-// Usage: node --import tsx test/generative/run.ts --runs N [--seed S] [--no-save] [--max-failures K] [--issue ID] [--no-oracle]
+// Usage: node --import tsx test/generative/run.ts --runs N [--seed S] [--path P] [--no-save] [--max-failures K] [--issue ID] [--no-oracle]
+//   --seed S    the seed of the run (default: drawn from the clock); printed first, with the
+//               command that runs the same scenarios again
+//   --path P    fast-check's path of one failure (printed with it): with its seed, replays that
+//               failure straight away, without the scenarios before it
 //   --no-oracle runs the old checks only (the world's and plan-unsafe), without oracle.ts
 //   --issue ID  looks for the smallest scenario that hits the known issue ID (known-issues.ts)
 //               and saves it as a regression file with `knownFailure` set.
@@ -19,6 +23,7 @@ import { shrinkScenario } from './shrink.ts';
 interface Args {
   runs: number;
   seed: number;
+  path: string | undefined;
   save: boolean;
   maxFailures: number;
   issue: KnownIssue | undefined;
@@ -31,7 +36,7 @@ class UsageError extends Error {}
 const SHRINK_BUDGET = 150;
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { runs: 1000, seed: Date.now() % 2 ** 31, save: true, maxFailures: 5, issue: undefined, oracle: true };
+  const args: Args = { runs: 1000, seed: Date.now() % 2 ** 31, path: undefined, save: true, maxFailures: 5, issue: undefined, oracle: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): number => {
@@ -41,6 +46,11 @@ function parseArgs(argv: readonly string[]): Args {
     };
     if (a === '--runs') args.runs = value();
     else if (a === '--seed') args.seed = value();
+    else if (a === '--path') {
+      const p = argv[++i] ?? '';
+      if (!/^\d+(?::\d+)*$/.test(p)) throw new UsageError(`--path needs fast-check's path (numbers separated by ":"), got ${JSON.stringify(p)}`);
+      args.path = p;
+    }
     else if (a === '--max-failures') args.maxFailures = value();
     else if (a === '--no-save') args.save = false;
     else if (a === '--no-oracle') args.oracle = false;
@@ -49,9 +59,14 @@ function parseArgs(argv: readonly string[]): Args {
       args.issue = KNOWN_ISSUES.find((k) => k.id === id);
       if (args.issue === undefined) throw new UsageError(`no known issue ${JSON.stringify(id)}; known: ${KNOWN_ISSUES.map((k) => k.id).join(', ')}`);
     }
-    else throw new UsageError(`unknown argument ${JSON.stringify(a)}; usage: run.ts --runs N [--seed S] [--no-save] [--max-failures K] [--issue ID] [--no-oracle]`);
+    else throw new UsageError(`unknown argument ${JSON.stringify(a)}; usage: run.ts --runs N [--seed S] [--path P] [--no-save] [--max-failures K] [--issue ID] [--no-oracle]`);
   }
   return args;
+}
+
+/** The command that runs `runs` scenarios on `seed` again (and, with `path`, goes straight to that failure). */
+export function replayCommand(runs: number, seed: number, path?: string): string {
+  return `node --import tsx test/generative/run.ts --runs ${runs} --seed ${seed}${path === undefined ? '' : ` --path ${path}`}`;
 }
 
 /** The first failure, with the scenario, in a few lines a person can read. */
@@ -82,7 +97,7 @@ async function main(): Promise<void> {
   let failures = 0;
   let seed = args.seed;
   const known = new Map<string, number>();
-  console.log(`seed ${args.seed}: running ${args.runs} scenarios`);
+  console.log(`seed ${args.seed}: running ${args.runs} scenarios${args.path === undefined ? '' : ` from path ${args.path}`} (again: ${replayCommand(args.runs, args.seed, args.path)})`);
   while (done < args.runs) {
     let last: { scenario: Scenario; result: ScenarioResult } | undefined;
     // fast-check shrinks until nothing smaller fails; a failing scenario can be slow (a leader
@@ -99,10 +114,12 @@ async function main(): Promise<void> {
         else if (last === undefined) for (const id of knownHits(result)) known.set(id, (known.get(id) ?? 0) + 1);
         return ok;
       }),
-      { numRuns: args.runs - done, seed },
+      // A path replays its one scenario (fast-check counts the runs from the path), not the ones after it.
+      args.path === undefined || done > 0 ? { numRuns: args.runs - done, seed } : { numRuns: 1, seed, path: args.path },
     );
     if (!out.failed) {
-      done = args.runs;
+      done = args.path === undefined ? args.runs : done + out.numRuns;
+      if (args.path !== undefined) console.log(`path ${args.path} of seed ${seed} passes now`);
       break;
     }
     done += out.numRuns;
@@ -125,6 +142,7 @@ async function main(): Promise<void> {
         `failure ${failures} after ${out.numRuns} scenarios (seed ${seed}, path ${out.counterexamplePath ?? '?'}, ${out.numShrinks} fast-check shrinks, ${tries} data shrinks): ${check}`,
       );
       console.log(report(shrunk, result));
+      console.log(`  replay: ${replayCommand(args.runs - done + out.numRuns, seed, out.counterexamplePath ?? undefined)}`);
       if (args.save) {
         const file = saveRegression({
           format: SCENARIO_FORMAT,
@@ -139,7 +157,7 @@ async function main(): Promise<void> {
         console.log(`  saved ${file}`);
       }
     }
-    if (failures >= args.maxFailures || args.issue !== undefined) {
+    if (failures >= args.maxFailures || args.issue !== undefined || args.path !== undefined) {
       console.log(`stopping after ${failures} failures (--max-failures)`);
       break;
     }

@@ -119,6 +119,11 @@ export interface ScenarioResult {
   invisibleSteps: string[];
   /** When the liveness check failed: what the leader kept running meanwhile. */
   livelock?: { steps: { intent: string; runs: number; succeeded: number }[] };
+  /**
+   * The crashes the faults caused (world ms), each with the first GetState of that VM after
+   * it (absent: none came): before then, no observation the leader planned from could show it.
+   */
+  crashes: { vmId: string; atMs: number; seenAtMs?: number }[];
 }
 
 const POLL_MS = 1000;
@@ -126,6 +131,19 @@ const POLL_MS = 1000;
 interface Trigger {
   fault: Extract<Fault, { kind: 'crash' | 'leader-restart' | 'stale-edit' }>;
   state: 'waiting' | 'scheduled' | 'done';
+}
+
+/**
+ * An 'in-repair' fault on its way: its first crash ('first-scheduled' until it happens),
+ * then 'armed' until the window's call comes, then its second fault ('scheduled').
+ */
+interface RepairTrigger {
+  fault: Extract<Fault, { kind: 'in-repair' }>;
+  state: 'waiting' | 'first-scheduled' | 'armed' | 'scheduled' | 'done';
+  /** The VM the first crash hit (undefined: no first crash, or no VM existed then). */
+  vmId: string | undefined;
+  /** Calls of the window's kind seen since it was armed. */
+  seen: number;
 }
 
 /** A stranger of the world's parameters: 'due' once its call came, until a member runs to meet it. */
@@ -190,6 +208,11 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
   const liveness = opts.liveness === undefined ? undefined : new LivenessWatch(livenessBound(opts.liveness(scenario.leader), POLL_MS), clock.now());
   let livelock: ScenarioResult['livelock'];
   const strangers: StrangerTrigger[] = (scenario.world.strangers ?? []).map((s) => ({ afterCall: s.afterCall, state: 'waiting' }));
+  // Without a first crash, a window is armed once its mutating call came (at once for 0).
+  const crashes: ScenarioResult['crashes'] = [];
+  const repairs: RepairTrigger[] = scenario.faults.flatMap((f): RepairTrigger[] =>
+    f.kind === 'in-repair' ? [{ fault: f, state: f.first === undefined && (f.afterCall ?? 0) === 0 ? 'armed' : 'waiting', vmId: undefined, seen: 0 }] : [],
+  );
   const leaders: Running[] = [];
   let epoch = 1;
 
@@ -228,6 +251,8 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
   const offer = (): void => {
     const step = steps[nextStep];
     if (step === undefined) return;
+    // The first desired state starts the scenario; a later one may open an 'offer' window.
+    if (nextStep > 0) windowCall('offer', undefined);
     nextStep++;
     offerQueued = false;
     callsSinceOffer = 0;
@@ -269,10 +294,91 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
       const vm = vms[f.vm % Math.max(1, vms.length)];
       if (vm === undefined) return;
       world.note(`fault: ${describeFault(f)}`);
-      if (f.what === 'node') world.crashNode(vm.record.id);
-      else if (f.what === 'agent') world.crashAgent(vm.record.id);
-      else world.crashVm(vm.record.id);
+      crash(f.what, vm.record.id);
     });
+  };
+
+  /** Something happened that the liveness and rest checks count as the scenario moving on. */
+  const moved = (): void => {
+    lastProgressMs = clock.now();
+    restSince = undefined;
+    liveness?.progress(clock.now());
+  };
+
+  /** The VM `vm` names (modulo the VMs there are, sorted by id). */
+  const vmAt = (vm: number): string | undefined => {
+    const vms = world.vms();
+    return vms[vm % Math.max(1, vms.length)]?.record.id;
+  };
+  /** The next VM after `vmId` in id order (cyclic) of another node group, or simply the next when every VM is of its group. */
+  const otherVm = (vmId: string | undefined, primary: boolean): string | undefined => {
+    const vms = world.vms();
+    const i = vms.findIndex((v) => v.record.id === vmId);
+    const group = vms[i]?.record.nodeGroup;
+    const order = [...vms.slice(i + 1), ...vms.slice(0, i + 1)];
+    const isPrimary = (v: (typeof vms)[number]): boolean => [...v.nodes.values()].some((n) => n.up && n.member && n.role === 'primary' && world.slotsOf(n).length > 0);
+    const other = order.filter((v) => v.record.nodeGroup !== group);
+    return ((primary ? other.find(isPrimary) : undefined) ?? other[0] ?? order[0])?.record.id;
+  };
+  const crash = (what: 'node' | 'agent' | 'vm', vmId: string): void => {
+    crashes.push({ vmId, atMs: world.nowMs });
+    if (what === 'node') world.crashNode(vmId);
+    else if (what === 'agent') world.crashAgent(vmId);
+    else world.crashVm(vmId);
+  };
+
+  /** The first crash of an 'in-repair' fault (none: the window is armed now); then it waits for its window. */
+  const fireFirst = (t: RepairTrigger): void => {
+    const first = t.fault.first;
+    if (t.state !== 'waiting') return;
+    if (first === undefined) {
+      t.state = 'armed';
+      return;
+    }
+    t.state = 'first-scheduled';
+    pendingTimers++;
+    clock.schedule(first.delayMs, () => {
+      pendingTimers--;
+      moved();
+      t.vmId = vmAt(first.vm);
+      t.state = 'armed';
+      if (t.vmId === undefined) return;
+      world.note(`fault: ${describeFault({ kind: 'crash', ...first })} (the first of a fault in its repair)`);
+      crash(first.what, t.vmId);
+    });
+  };
+
+  /** The second fault of an 'in-repair', `delayMs` after its window opened with a call to `vmId`. */
+  const fireSecond = (t: RepairTrigger, vmId: string | undefined): void => {
+    if (t.state !== 'armed') return;
+    t.state = 'scheduled';
+    pendingTimers++;
+    clock.schedule(t.fault.delayMs, () => {
+      pendingTimers--;
+      t.state = 'done';
+      moved();
+      const second = t.fault.second;
+      world.note(`fault: ${describeFault(t.fault)}: the second now`);
+      if (second.kind === 'leader-restart') {
+        restartLeader(second.zombieMs);
+        return;
+      }
+      const same = vmId ?? t.vmId ?? vmAt(0);
+      const target = second.vm === 'same' ? same : otherVm(same, second.vm === 'other-primary');
+      if (target !== undefined) crash(second.what, target);
+    });
+  };
+
+  /** A call that may open the window of an armed 'in-repair' fault: one of its kind, to the VM its first crash hit (any VM without one). */
+  const windowCall = (call: string, vmId: string | undefined): void => {
+    for (const t of repairs) {
+      if (t.state !== 'armed' || t.fault.window.call !== call || (t.vmId !== undefined && vmId !== t.vmId)) continue;
+      if (++t.seen >= t.fault.window.nth) fireSecond(t, vmId);
+    }
+  };
+  injector.onCall = (method, vmId) => windowCall(method, vmId);
+  injector.onRead = (vmId) => {
+    for (const c of crashes) if (c.vmId === vmId && c.seenAtMs === undefined && world.nowMs > c.atMs) c.seenAtMs = world.nowMs;
   };
 
   /** Due strangers join once a member runs (the world says whether one could). */
@@ -303,6 +409,7 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
         clock.schedule(0, offer);
       }
       for (const t of triggers) if (t.fault.afterCall === ordinal) fire(t);
+      for (const t of repairs) if ((t.fault.first?.afterCall ?? t.fault.afterCall) === ordinal) fireFirst(t);
       for (const t of strangers) if (t.state === 'waiting' && t.afterCall <= ordinal) t.state = 'due';
     },
   };
@@ -401,7 +508,11 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     if (s.state === 'AT_DESIRED_STATE' && world.desired?.running === true) startWriting();
     if (clock.now() - restSince < restConfirmMs) return;
     // At rest mid-scenario (the end is checked by checkWorldMatches): "done" with a ghost known is a leader bug.
-    const more = nextStep < steps.length || triggers.some((t) => t.state === 'waiting') || strangers.some((t) => t.state !== 'done');
+    const more =
+      nextStep < steps.length ||
+      triggers.some((t) => t.state === 'waiting') ||
+      strangers.some((t) => t.state !== 'done') ||
+      repairs.some((t) => t.state === 'waiting' || t.state === 'armed');
     if (more && s.state === 'AT_DESIRED_STATE' && world.desired?.running === true && !failures.some((f) => f.check === 'ghost-known')) {
       for (const f of checkNoGhosts(world)) failures.push({ check: f.check, message: `at rest mid-scenario: ${f.message}` });
     }
@@ -412,6 +523,16 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     const waiting = triggers.find((t) => t.state === 'waiting');
     if (waiting !== undefined) {
       fire(waiting);
+      return;
+    }
+    // A fault in a repair whose first crash, or whose window, never came: now.
+    const repair = repairs.find((t) => t.state === 'waiting' || t.state === 'armed');
+    if (repair !== undefined) {
+      if (repair.state === 'waiting') fireFirst(repair);
+      else {
+        world.note(`fault: ${describeFault(repair.fault)}: its window never opened, so at rest`);
+        fireSecond(repair, undefined);
+      }
       return;
     }
     // Strangers whose call never came join now; one that finds no member running (a stopped cluster) never does.
@@ -443,6 +564,7 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
   // ---- run ----
   spawn();
   for (const t of triggers) if (t.fault.afterCall === 0) fire(t);
+  for (const t of repairs) if (t.fault.first?.afterCall === 0) fireFirst(t);
   offer();
   schedulePoll();
   const end = await clock.run({ until: () => finished, maxTime: Number.MAX_SAFE_INTEGER, maxEvents: opts.maxEvents ?? 300_000 });
@@ -503,5 +625,6 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     heldData: world.writes > 0 || world.restoredFrom !== undefined,
     invisibleSteps,
     ...(livelock === undefined ? {} : { livelock }),
+    crashes,
   };
 }

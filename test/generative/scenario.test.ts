@@ -7,6 +7,8 @@ import fc from 'fast-check';
 import type { ClusterStatus } from '../../operator/model/status.ts';
 import { injectedFaultsExhaust } from './checks.ts';
 import { FaultInjector, INJECTED } from './faults.ts';
+import { systemUnderTest } from './harness.ts';
+import { runScenario } from './runner.ts';
 import { arbScenario, type Scenario } from './scenario.ts';
 import { shrinkScenario, validSequence } from './shrink.ts';
 import { exampleDesired } from '../arbitraries/desired-state.ts';
@@ -18,11 +20,10 @@ describe('scenarios', () => {
       fc.property(arbScenario(), (s) => {
         assert.ok(validSequence(s), 'each desired state is a valid successor of the one before');
         assert.deepEqual(JSON.parse(JSON.stringify(s)), s);
-        for (const step of s.steps) {
-          const r = step.desired.restoreFromBackup;
-          if (r !== undefined) assert.ok(s.world.preexistingBackups.some((b) => b.id === r.id && b.sink.path === r.sink.path), 'a restore names a backup that exists');
-          assert.ok(step.desired.nodeGroups <= 4);
-        }
+        // What the sinks hold at the start lies in sinks the desired states name (the leader lists no other).
+        const sinks = new Set(s.steps.flatMap((st) => [...st.desired.backups, ...(st.desired.restoreFromBackup === undefined ? [] : [st.desired.restoreFromBackup])].map((b) => b.sink.path)));
+        for (const b of s.world.preexistingBackups) assert.ok(sinks.has(b.sink.path), `backup ${b.id} lies in a sink no desired state names`);
+        for (const step of s.steps) assert.ok(step.desired.nodeGroups <= 4);
       }),
       { numRuns: 200 },
     );
@@ -107,5 +108,49 @@ describe('shrinking a scenario', () => {
     assert.deepEqual(small.steps[0]?.desired.config, {});
     assert.equal(small.world.convergeMs, 0);
     assert.ok(validSequence(small));
+  });
+});
+
+describe("a fault in a repair ('in-repair')", () => {
+  const d = exampleDesired({ id: 1, nodeGroups: 1, replicationFactor: 2, maxReplicationFactor: 2, backups: [], config: {}, runningSince: 0, agentRunningSince: 0, availabilityZones: ['zone-a'] });
+  const scenario = (faults: Scenario['faults'], steps: Scenario['steps'] = [{ desired: d, offerAt: { kind: 'at-rest' } }]): Scenario => ({
+    format: 1,
+    world: { fullSyncMs: 500, partialSyncMs: 50, convergeMs: 0, nodeTimeoutMs: 5000, installedAtCreate: ['7.0'], seed: 1, preexistingBackups: [] },
+    steps,
+    faults,
+    writeEveryMs: 3000,
+    leader: { settleIntervalMs: 500, observeIntervalMs: 3000 },
+  });
+  const at = (trace: readonly string[], re: RegExp, from = 0): number => trace.findIndex((t, i) => i >= from && re.test(t));
+
+  it('crashes the node again after the leader started it (the repair), not at a random moment', async () => {
+    const r = await runScenario(
+      scenario([{ kind: 'in-repair', first: { what: 'node', afterCall: 4, delayMs: 0, vm: 0 }, window: { call: 'StartDataNode', nth: 1 }, delayMs: 100, second: { kind: 'crash', what: 'node', vm: 'same' } }]),
+      systemUnderTest(),
+    );
+    assert.deepEqual(r.failures, []);
+    assert.deepEqual(r.crashes.map((c) => c.vmId), ['vm-1', 'vm-1']);
+    const first = at(r.trace, /vm-1 crashed/);
+    const repaired = at(r.trace, /started vm-1 \(/, first);
+    const second = at(r.trace, /vm-1 crashed/, repaired);
+    assert.ok(first >= 0 && repaired > first && second > repaired, r.trace.join('\n'));
+    // 100 ms after the start call, which the repair made once the crash was seen.
+    assert.ok((r.crashes[1]?.atMs ?? 0) > (r.crashes[0]?.seenAtMs ?? Infinity));
+  });
+
+  it('restarts the leader in the leader\'s own work: at the Nth call of a kind after a mutating call, to any VM', async () => {
+    const r = await runScenario(scenario([{ kind: 'in-repair', afterCall: 3, window: { call: 'JoinNode', nth: 1 }, delayMs: 0, second: { kind: 'leader-restart', zombieMs: 0 } }]), systemUnderTest());
+    assert.deepEqual(r.failures, []);
+    assert.equal(r.stats.leaders, 2);
+    // Calls 1 and 2 start the nodes, call 3 is the founder's join; the window opens at the next JoinNode, the replica's.
+    const restart = at(r.trace, /leader #2 started/);
+    assert.ok(restart > at(r.trace, /vm-1 joined as a primary/) && restart < at(r.trace, /vm-2 joined as a replica/), r.trace.join('\n'));
+  });
+
+  it('has its second fault at rest when the window never opens', async () => {
+    const r = await runScenario(scenario([{ kind: 'in-repair', afterCall: 0, window: { call: 'offer', nth: 1 }, delayMs: 0, second: { kind: 'crash', what: 'agent', vm: 'other' } }]), systemUnderTest());
+    assert.deepEqual(r.failures, []);
+    assert.ok(at(r.trace, /its window never opened, so at rest/) >= 0, r.trace.join('\n'));
+    assert.equal(r.crashes.length, 1);
   });
 });

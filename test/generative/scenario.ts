@@ -73,9 +73,11 @@ function arbSteps(max: number, maxNodeGroups: number): fc.Arbitrary<ScenarioStep
   );
 }
 
+type SinkBackup = WorldParams['preexistingBackups'][number];
+
 /** Every backup a restoreFromBackup of the steps names: it exists before the cluster does (another cluster made it). */
 export function preexistingBackups(steps: readonly ScenarioStep[]): WorldParams['preexistingBackups'] {
-  const seen = new Map<string, { id: string; sink: { type: 'local'; path: string } }>();
+  const seen = new Map<string, SinkBackup>();
   for (const s of steps) {
     const r = s.desired.restoreFromBackup;
     if (r !== undefined) seen.set(`${r.id}@${sinkKey(r.sink)}`, { id: r.id, sink: { type: 'local', path: r.sink.path } });
@@ -83,10 +85,46 @@ export function preexistingBackups(steps: readonly ScenarioStep[]): WorldParams[
   return [...seen.values()];
 }
 
+/** The sinks the steps name (backups and restoreFromBackup), by sinkKey. */
+function namedSinks(steps: readonly ScenarioStep[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of steps) for (const b of [...s.desired.backups, ...(s.desired.restoreFromBackup === undefined ? [] : [s.desired.restoreFromBackup])]) out.add(sinkKey(b.sink));
+  return out;
+}
+
+/** `backups` without the ones in sinks no step names any more (the leader never lists those): for the shrinker, after it dropped steps. */
+export function inNamedSinks(backups: WorldParams['preexistingBackups'], steps: readonly ScenarioStep[]): WorldParams['preexistingBackups'] {
+  const sinks = namedSinks(steps);
+  return backups.filter((b) => sinks.has(sinkKey(b.sink)));
+}
+
+/**
+ * What the sinks hold before the scenario starts. Mostly the backups restoreFromBackup
+ * names (preexistingBackups); sometimes not one of them (a restore of a backup its sink does
+ * not hold: the plan is blocked, operator/planner/restore.ts), and sometimes backups of
+ * another cluster in sinks the desired states name: under an id a desired state lists (it
+ * exists before it would be taken), or under the id a restore names, in another sink
+ * (operator/planner/backups.ts never deletes the restore's id, whatever its sink).
+ */
+function arbSinkContents(steps: readonly ScenarioStep[]): fc.Arbitrary<WorldParams['preexistingBackups']> {
+  const restores = preexistingBackups(steps);
+  const sinks = [...namedSinks(steps)].map((k) => k.slice('local:'.length));
+  const others = new Map<string, SinkBackup>();
+  const add = (id: string, path: string): void => {
+    const key = `${id}@local:${path}`;
+    if (!restores.some((r) => `${r.id}@${sinkKey(r.sink)}` === key)) others.set(key, { id, sink: { type: 'local', path } });
+  };
+  for (const s of steps) for (const b of s.desired.backups) add(b.id, b.sink.path);
+  for (const r of restores) for (const path of sinks) add(r.id, path);
+  const present = restores.length === 0 ? fc.constant(restores) : fc.oneof({ weight: 9, arbitrary: fc.constant(restores) }, { weight: 1, arbitrary: fc.subarray(restores) });
+  const extra = others.size === 0 ? fc.constant<SinkBackup[]>([]) : fc.oneof({ weight: 3, arbitrary: fc.constant<SinkBackup[]>([]) }, { weight: 1, arbitrary: fc.subarray([...others.values()], { minLength: 1, maxLength: Math.min(2, others.size) }) });
+  return fc.tuple(present, extra).map(([p, e]) => [...p, ...e]);
+}
+
 export function arbScenario(opts: ScenarioOptions = {}): fc.Arbitrary<Scenario> {
   return fc
     .record({
-      steps: arbSteps(opts.maxSuccessors ?? 3, opts.maxNodeGroups ?? 4),
+      steps: arbSteps(opts.maxSuccessors ?? 3, opts.maxNodeGroups ?? 4).chain((steps) => arbSinkContents(steps).map((backups) => ({ steps, backups }))),
       faults: arbFaults(opts.faults),
       writeEveryMs: fc.integer({ min: 1000, max: 30_000 }),
       fullSyncMs: fc.integer({ min: 50, max: 2000 }),
@@ -119,10 +157,10 @@ export function arbScenario(opts: ScenarioOptions = {}): fc.Arbitrary<Scenario> 
           installedAtCreate: r.installedAtCreate,
           agentStartMs: r.agentStartMs,
           seed: r.seed,
-          preexistingBackups: preexistingBackups(r.steps),
+          preexistingBackups: r.steps.backups,
           ...(r.strangers.length > 0 ? { strangers: r.strangers } : {}),
         },
-        steps: r.steps,
+        steps: r.steps.steps,
         faults: r.faults,
         writeEveryMs: r.writeEveryMs,
         leader: { settleIntervalMs: r.settleIntervalMs, observeIntervalMs: r.observeIntervalMs },

@@ -8,7 +8,7 @@
 // helps.
 import type { Desired } from '../../desired-state/types.ts';
 import { validateDesiredStateText } from '../../desired-state/validate.ts';
-import { preexistingBackups, type Scenario } from './scenario.ts';
+import { inNamedSinks, type Scenario } from './scenario.ts';
 
 /** Whether each desired state of the scenario is valid, and a valid successor of the one before. */
 export function validSequence(s: Scenario): boolean {
@@ -28,7 +28,8 @@ export function validSequence(s: Scenario): boolean {
 
 /** Simpler variants of a scenario, simplest-first. */
 function* candidates(s: Scenario): Generator<Scenario> {
-  const withSteps = (steps: Scenario['steps']): Scenario => ({ ...s, steps, world: { ...s.world, preexistingBackups: preexistingBackups(steps) } });
+  // The sinks keep what they held (a restore's backup the scenario left out stays out), but for sinks no step names any more.
+  const withSteps = (steps: Scenario['steps']): Scenario => ({ ...s, steps, world: { ...s.world, preexistingBackups: inNamedSinks(s.world.preexistingBackups, steps) } });
   for (let i = s.faults.length - 1; i >= 0; i--) yield { ...s, faults: s.faults.filter((_, j) => j !== i) };
   const strangers = s.world.strangers ?? [];
   for (let i = strangers.length - 1; i >= 0; i--) {
