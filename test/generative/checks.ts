@@ -216,8 +216,12 @@ export function checkWorldMatches(world: World, d: Desired, history: readonly Hi
       named.set(`${b.id}@${sinkKey(b.sink)}`, { id: b.id, sink: sinkKey(b.sink) });
     }
   }
+  // A backup under the restore's id is kept in every sink (operator/planner/backups.ts:
+  // a sink may be named in more than one way, and invariant 4 errs on the side of keeping).
+  const restoreId = d.restoreFromBackup?.id;
   for (const [k, b] of named) {
-    if (!keep.has(k) && world.backup(b.sink, b.id) !== undefined) fail('backup-not-deleted', `backup ${b.id} in ${b.sink} is no longer wanted but still exists`);
+    if (keep.has(k) || b.id === restoreId) continue;
+    if (world.backup(b.sink, b.id) !== undefined) fail('backup-not-deleted', `backup ${b.id} in ${b.sink} is no longer wanted but still exists`);
   }
 
   // Restore: a cluster that formed under restoreFromBackup was filled from it (one that never
