@@ -32,8 +32,11 @@ const TIMEOUT_FACTOR = 5;
 const TIMEOUT_SLACK_MS = 10_000;
 
 export interface Plan {
-  /** Per mutant id: its file, the unit tests to run (indices into `tests`), and the generative items that execute it. */
-  mutants: Record<string, { file: string; unit: number[]; gen: string[] }>;
+  /**
+   * Per mutant id: its file, the unit tests to run (indices into `tests`; the `first` of
+   * them, its own tests, in a process of their own), and the generative items that execute it.
+   */
+  mutants: Record<string, { file: string; unit: number[]; first: number; gen: string[] }>;
   tests: { file: string; bundle: string; ms: number; covers: number }[];
   generative: { bundle: string; ms: number; items: number; runs: number; seed: number };
 }
@@ -141,6 +144,7 @@ async function dryRun(): Promise<void> {
     mutants[id] = {
       file,
       unit: [...ownFirst, ...rest].map((t) => indexOf.get(t) as number),
+      first: Math.max(1, ownFirst.length),
       // A mutant executed while the modules load changes every item; otherwise only the items that execute it.
       gen: !generativeFor(file) ? [] : (reached.includes('load') ? items : reached.filter((n) => n !== 'load')).slice(0, GENERATIVE.maxItems),
     };
@@ -184,10 +188,13 @@ async function mutantRun(id: string): Promise<number> {
     record(verdict({ killedBy: null, detail: 'mutant id not found in the instrumented files' }));
     return 0;
   }
-  if (m.unit.length > 0) {
-    const chosen = m.unit.map((i) => plan.tests[i] as Plan['tests'][number]);
-    const limit = TIMEOUT_FACTOR * chosen.reduce((s, t) => s + t.ms, 0) + TIMEOUT_SLACK_MS;
-    const r = await runNode(nodeArgs(chosen.map((t) => t.bundle)), {}, limit);
+  // The mutant's own tests first, alone: they kill most mutants, and loading every other
+  // bundle (all are loaded before the first test ends) would cost more than a second process.
+  const chosen = m.unit.map((i) => plan.tests[i] as Plan['tests'][number]);
+  for (const part of [chosen.slice(0, m.first), chosen.slice(m.first)]) {
+    if (part.length === 0) continue;
+    const limit = TIMEOUT_FACTOR * part.reduce((s, t) => s + t.ms, 0) + TIMEOUT_SLACK_MS;
+    const r = await runNode(nodeArgs(part.map((t) => t.bundle)), {}, limit);
     if (r.code !== 0) {
       record(verdict({ killedBy: 'unit', how: r.timedOut ? 'timeout' : 'failure', detail: firstFailure(r.output) }));
       return 1;

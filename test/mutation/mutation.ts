@@ -120,8 +120,9 @@ function summarize(): number {
         else unit++;
         continue;
       }
-      const line = srcLines[m.location.start.line - 1] ?? '';
-      const eq = equivalentFor(file, m.mutatorName, m.replacement ?? '', line);
+      const line = (srcLines[m.location.start.line - 1] ?? '').trim();
+      const occurrence = srcLines.slice(0, m.location.start.line).filter((l) => l.trim() === line).length;
+      const eq = equivalentFor(file, m.mutatorName, m.replacement ?? '', line, occurrence);
       if (eq !== undefined) equivalent++;
       const reach =
         v === undefined
