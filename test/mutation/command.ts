@@ -200,7 +200,7 @@ async function mutantRun(id: string): Promise<number> {
       return 1;
     }
   }
-  if (m.gen.length > 0) {
+  if (m.gen.length > 0 && process.env['COXSWAIN_MUTATION_UNIT_ONLY'] === undefined) {
     // The whole stage's time bounds a part of it.
     const limit = TIMEOUT_FACTOR * plan.generative.ms + TIMEOUT_SLACK_MS;
     const env = { ...genEnv(plan.generative), COXSWAIN_MUTATION_ITEMS: m.gen.join(',') };

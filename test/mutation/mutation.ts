@@ -4,12 +4,13 @@
 // alive (test/mutation/command.ts, test/mutation/map.ts). Prints the score per file, the
 // overall score as `mutation score: N%`, and every surviving mutant with what reached it.
 //
-//   node --import tsx test/mutation/mutation.ts [--incremental] [--mutate GLOB]... [--out DIR] [--summary-only]
+//   node --import tsx test/mutation/mutation.ts [--incremental] [--mutate GLOB]... [--unit-only] [--out DIR] [--summary-only]
 //
 // --incremental reuses the previous run's results (reports/mutation/stryker-incremental.json)
 // for the mutants whose code did not change, except in the files whose tests changed: see
 // pruneIncremental. --mutate narrows the run (Stryker's own option; `file.ts:10-20` takes
-// lines). --out puts the reports, the incremental file and Stryker's sandbox in DIR
+// lines). --unit-only skips the generative stage (a quicker first look at the
+// survivors; its score is a lower bound). --out puts the reports, the incremental file and Stryker's sandbox in DIR
 // instead of reports/mutation (two runs at once need two). --summary-only prints the
 // summary of the last run again.
 import { spawnSync } from 'node:child_process';
@@ -63,7 +64,7 @@ function main(): number {
         ...(incremental ? [] : ['--force']),
         ...(mutate.length === 0 ? [] : ['--mutate', mutate.join(',')]),
       ],
-      { stdio: 'inherit', env: { ...process.env, COXSWAIN_MUTATION_OUT: OUT } },
+      { stdio: 'inherit', env: { ...process.env, COXSWAIN_MUTATION_OUT: OUT, ...(args.includes('--unit-only') ? { COXSWAIN_MUTATION_UNIT_ONLY: '1' } : {}) } },
     );
     if (stryker.status !== 0) {
       console.error(`mutation: stryker exited with ${stryker.status ?? stryker.signal}`);
