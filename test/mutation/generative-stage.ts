@@ -33,16 +33,19 @@ const seed = Number(process.env['COXSWAIN_GEN_SEED'] ?? 20_261_207);
 const coverageFile = process.env['COXSWAIN_MUTATION_COVERAGE'];
 const only = process.env['COXSWAIN_MUTATION_ITEMS'];
 
+// Scenarios are drawn one after another from the seed: the first n are the same for any n.
+const wanted = only?.split(',').filter((n) => n !== '');
+const drawn = wanted === undefined ? runs : Math.max(0, ...wanted.filter((n) => n.startsWith('s')).map((n) => Number(n.slice(1)) + 1));
 const items: Item[] = [
   ...loadCorpus().map(({ regression }, i) => ({
     name: `r${i}`,
     scenario: regression.scenario,
     ...(regression.knownFailure === undefined ? {} : { knownFailure: regression.knownFailure.check }),
   })),
-  ...fc.sample(arbScenario(), { seed, numRuns: runs }).map((scenario, i) => ({ name: `s${i}`, scenario })),
+  ...(drawn === 0 ? [] : fc.sample(arbScenario(), { seed, numRuns: Math.min(drawn, runs) })).map((scenario, i) => ({ name: `s${i}`, scenario })),
 ];
 const byName = new Map(items.map((it) => [it.name, it]));
-const chosen = only === undefined ? items : only.split(',').filter((n) => n !== '').map((n) => byName.get(n) as Item);
+const chosen = wanted === undefined ? items : wanted.map((n) => byName.get(n) as Item);
 
 const sut = systemUnderTest();
 const covered: Record<string, string[]> = {};
