@@ -109,7 +109,8 @@ async function dryRun(): Promise<void> {
     testsOf.set(file, unitTestsFor(file, graph));
   }
   const unitFiles = [...new Set([...testsOf.values()].flat())].sort();
-  const bundles = await bundle([...unitFiles, GENERATIVE.entry]);
+  const bundles = await bundle(unitFiles, 'bundles', true);
+  const genBundle = (await bundle([GENERATIVE.entry], 'generative', false)).get(GENERATIVE.entry) as string;
 
   // Each unit test alone, unmutated, two at a time: its time and the mutants it executes.
   const tests: Plan['tests'] = [];
@@ -122,10 +123,13 @@ async function dryRun(): Promise<void> {
     tests.push({ file, bundle: bundleFile, ms: r.ms, covers: r.covered.size });
   });
   tests.sort((a, b) => a.file.localeCompare(b.file));
+  // The other tests of a mutant run together in one process, sharing module instances:
+  // they must pass that way unmutated too.
+  const together = await runNode(nodeArgs(tests.map((t) => t.bundle)), {}, 10 * 60_000);
+  if (together.code !== 0) throw new Error(`the unmutated unit tests fail when run together in one process (exit ${together.code}):\n${together.output}`);
   const indexOf = new Map(tests.map((t, i) => [t.file, i]));
 
   // The generative stage once, unmutated: which mutants each of its items executes.
-  const genBundle = bundles.get(GENERATIVE.entry) as string;
   const genCoverage = path.join(STATE, 'generative-coverage.json');
   const gen = await runNode([genBundle], { ...genEnv(GENERATIVE), COXSWAIN_MUTATION_COVERAGE: genCoverage }, 20 * 60_000);
   if (gen.code !== 0) throw new Error(`the unmutated generative stage fails in the sandbox (exit ${gen.code}):\n${gen.output}`);
@@ -190,7 +194,8 @@ async function mutantRun(id: string): Promise<number> {
   }
   // The mutant's own tests first, alone: they kill most mutants, and loading every other
   // bundle (all are loaded before the first test ends) would cost more than a second process.
-  const chosen = m.unit.map((i) => plan.tests[i] as Plan['tests'][number]);
+  // After `mutation.ts --survivors` the unit tests already let this mutant live.
+  const chosen = process.env['COXSWAIN_MUTATION_SKIP_UNIT'] === undefined ? m.unit.map((i) => plan.tests[i] as Plan['tests'][number]) : [];
   for (const part of [chosen.slice(0, m.first), chosen.slice(m.first)]) {
     if (part.length === 0) continue;
     const limit = TIMEOUT_FACTOR * part.reduce((s, t) => s + t.ms, 0) + TIMEOUT_SLACK_MS;
@@ -299,12 +304,17 @@ async function runCovered(bundles: string[], env: Record<string, string>, what: 
   return { ...r, covered };
 }
 
-/** Bundles each test file with what it imports (packages stay external); returns test file → bundle path. */
-async function bundle(files: string[]): Promise<Map<string, string>> {
-  const outdir = path.join(STATE, 'bundles');
+/**
+ * Bundles each test file with what it imports (packages stay external); returns test file
+ * → bundle path. With `splitting`, the modules that several test files import go into
+ * shared chunks, loaded once by a process that runs several test files.
+ */
+async function bundle(files: string[], dir: string, splitting: boolean): Promise<Map<string, string>> {
+  const outdir = path.join(STATE, dir);
   await esbuild.build({
     entryPoints: files,
     outdir,
+    splitting,
     outbase: '.',
     outExtension: { '.js': '.mjs' },
     bundle: true,

@@ -4,15 +4,20 @@
 // alive (test/mutation/command.ts, test/mutation/map.ts). Prints the score per file, the
 // overall score as `mutation score: N%`, and every surviving mutant with what reached it.
 //
-//   node --import tsx test/mutation/mutation.ts [--incremental] [--mutate GLOB]... [--unit-only] [--out DIR] [--summary-only]
+//   node --import tsx test/mutation/mutation.ts [--incremental | --survivors] [--mutate GLOB]... [--unit-only]
+//                                                [--out DIR] [--summary-only] [--merge DIR]...
 //
 // --incremental reuses the previous run's results (reports/mutation/stryker-incremental.json)
 // for the mutants whose code did not change, except in the files whose tests changed: see
 // pruneIncremental. --mutate narrows the run (Stryker's own option; `file.ts:10-20` takes
 // lines). --unit-only skips the generative stage (a quicker first look at the
-// survivors; its score is a lower bound). --out puts the reports, the incremental file and Stryker's sandbox in DIR
+// survivors; its score is a lower bound), and --survivors then runs only the generative
+// stage, only for the mutants the last run left alive (the others' results are reused);
+// the two together judge every mutant as one full run does (give both the same --mutate).
+// --out puts the reports, the incremental file and Stryker's sandbox in DIR
 // instead of reports/mutation (two runs at once need two). --summary-only prints the
-// summary of the last run again.
+// summary of the last run again; --merge DIR lays the files of another run's report
+// (a rerun of a few files, say) over this one's in the summary.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,7 +57,9 @@ function main(): number {
     mkdirSync(OUT, { recursive: true });
     rmSync(STAGES, { force: true });
     const prints = fingerprints();
-    if (incremental) pruneIncremental(prints);
+    const survivors = args.includes('--survivors');
+    if (survivors) dropSurvivors();
+    else if (incremental) pruneIncremental(prints);
     const started = Date.now();
     const stryker = spawnSync(
       process.execPath,
@@ -61,10 +68,18 @@ function main(): number {
         'run',
         strykerConfig(),
         '--incremental',
-        ...(incremental ? [] : ['--force']),
+        ...(incremental || survivors ? [] : ['--force']),
         ...(mutate.length === 0 ? [] : ['--mutate', mutate.join(',')]),
       ],
-      { stdio: 'inherit', env: { ...process.env, COXSWAIN_MUTATION_OUT: OUT, ...(args.includes('--unit-only') ? { COXSWAIN_MUTATION_UNIT_ONLY: '1' } : {}) } },
+      {
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          COXSWAIN_MUTATION_OUT: OUT,
+          ...(args.includes('--unit-only') ? { COXSWAIN_MUTATION_UNIT_ONLY: '1' } : {}),
+          ...(survivors ? { COXSWAIN_MUTATION_SKIP_UNIT: '1' } : {}),
+        },
+      },
     );
     if (stryker.status !== 0) {
       console.error(`mutation: stryker exited with ${stryker.status ?? stryker.signal}`);
@@ -98,6 +113,19 @@ function strykerConfig(): string {
 function summarize(): number {
   const report = JSON.parse(readFileSync(REPORT, 'utf8')) as Report;
   const verdicts = mergeVerdicts(report);
+  const args = process.argv.slice(2);
+  for (const dir of args.flatMap((a, i) => (args[i - 1] === '--merge' ? [a] : []))) {
+    const other = JSON.parse(readFileSync(path.join(dir, 'mutation.json'), 'utf8')) as Report;
+    const otherVerdicts = JSON.parse(readFileSync(path.join(dir, 'verdicts.json'), 'utf8')) as Record<string, KnownVerdict>;
+    for (const [file, entry] of Object.entries(other.files)) {
+      report.files[file] = entry;
+      for (const m of entry.mutants) {
+        const v = otherVerdicts[keyOf(file, m)];
+        if (v !== undefined) verdicts.set(keyOf(file, m), v);
+      }
+    }
+    console.log(`mutation: the files of ${dir} replace this run's`);
+  }
   const lines: string[] = [];
   const survivors: string[] = [];
   const totals = new Map<string, { mutants: number; unit: number; gen: number; equivalent: number }>();
@@ -260,6 +288,20 @@ function fingerprints(): Record<string, string> {
 
 function readDirSorted(dir: string): string[] {
   return readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+}
+
+/** Drops the surviving mutants from the incremental file: the next run judges them again. */
+function dropSurvivors(): void {
+  if (!existsSync(INCREMENTAL)) throw new Error(`--survivors needs a previous run in ${OUT}`);
+  const inc = JSON.parse(readFileSync(INCREMENTAL, 'utf8')) as Report;
+  let dropped = 0;
+  for (const entry of Object.values(inc.files)) {
+    const before = entry.mutants.length;
+    entry.mutants = entry.mutants.filter((m) => m.status !== 'Survived' && m.status !== 'NoCoverage');
+    dropped += before - entry.mutants.length;
+  }
+  writeFileSync(INCREMENTAL, JSON.stringify(inc));
+  console.log(`mutation: ${dropped} surviving mutants meet the generative stage; the others' results are reused`);
 }
 
 /** Drops from the incremental file the files whose fingerprint changed since it was written. */
