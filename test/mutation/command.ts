@@ -49,9 +49,10 @@ export interface Verdict {
   killedBy: 'unit' | 'generative' | null;
   /** 'failure' when a test failed, 'timeout' when the run exceeded its limit. */
   how?: 'failure' | 'timeout';
-  /** How many unit test files execute the mutant, and how many generative items. */
+  /** How many unit test files execute the mutant, and how many generative items (run only when `generativeRan`). */
   unitTests: number;
   generative: number;
+  generativeRan?: boolean;
   ms: number;
   detail?: string;
 }
@@ -205,17 +206,18 @@ async function mutantRun(id: string): Promise<number> {
       return 1;
     }
   }
-  if (m.gen.length > 0 && process.env['COXSWAIN_MUTATION_UNIT_ONLY'] === undefined) {
+  const runGenerative = m.gen.length > 0 && process.env['COXSWAIN_MUTATION_UNIT_ONLY'] === undefined;
+  if (runGenerative) {
     // The whole stage's time bounds a part of it.
     const limit = TIMEOUT_FACTOR * plan.generative.ms + TIMEOUT_SLACK_MS;
     const env = { ...genEnv(plan.generative), COXSWAIN_MUTATION_ITEMS: m.gen.join(',') };
     const r = await runNode([await specialize(plan.generative.bundle, id)], env, limit);
     if (r.code !== 0) {
-      record(verdict({ killedBy: 'generative', how: r.timedOut ? 'timeout' : 'failure', detail: firstFailure(r.output) }));
+      record(verdict({ killedBy: 'generative', how: r.timedOut ? 'timeout' : 'failure', detail: firstFailure(r.output), generativeRan: true }));
       return 1;
     }
   }
-  record(verdict({ killedBy: null }));
+  record(verdict({ killedBy: null, generativeRan: runGenerative }));
   return 0;
 }
 

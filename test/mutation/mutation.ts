@@ -47,7 +47,7 @@ interface ReportMutant {
 interface Report {
   files: Record<string, { source: string; mutants: ReportMutant[] }>;
 }
-type KnownVerdict = Pick<Verdict, 'killedBy' | 'how' | 'unitTests' | 'generative' | 'detail'>;
+type KnownVerdict = Pick<Verdict, 'killedBy' | 'how' | 'unitTests' | 'generative' | 'generativeRan' | 'detail'>;
 
 function main(): number {
   const args = process.argv.slice(2);
@@ -157,7 +157,13 @@ function summarize(): number {
         v === undefined
           ? 'no verdict recorded'
           : `${v.unitTests === 0 ? 'no unit test executes it' : `${v.unitTests} unit test files pass`}; ${
-              !generativeFor(file) ? 'no generative stage' : v.generative === 0 ? 'no generative item executes it' : `${v.generative} generative items pass`
+              !generativeFor(file)
+                ? 'no generative stage'
+                : v.generative === 0
+                  ? 'no generative item executes it'
+                  : v.generativeRan === false
+                    ? `generative stage not run (${v.generative} items execute it)`
+                    : `${v.generative} generative items pass`
             }`;
       survivors.push(
         `  ${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}: ${oneLine(m.replacement ?? '')}  [${eq === undefined ? reach : `equivalent: ${eq.reason}`}]`,
@@ -240,7 +246,7 @@ function mergeVerdicts(report: Report): Map<string, KnownVerdict> {
     for (const m of mutants) {
       const key = keyOf(file, m);
       const v = now.get(m.id);
-      const known = v === undefined ? kept.get(key) : { killedBy: v.killedBy, how: v.how, unitTests: v.unitTests, generative: v.generative, detail: v.detail };
+      const known = v === undefined ? kept.get(key) : { killedBy: v.killedBy, how: v.how, unitTests: v.unitTests, generative: v.generative, generativeRan: v.generativeRan, detail: v.detail };
       if (known !== undefined) out.set(key, known);
     }
   }
