@@ -17,7 +17,8 @@
 // --out puts the reports, the incremental file and Stryker's sandbox in DIR
 // instead of reports/mutation (two runs at once need two). --summary-only prints the
 // summary of the last run again; --merge DIR lays the files of another run's report
-// (a rerun of a few files, say) over this one's in the summary.
+// (a rerun of a few files, say) over this one's in the summary. --progress prints, while a
+// run goes on (or after one was stopped), the verdicts of its stage log so far, per file.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,6 +54,7 @@ function main(): number {
   const args = process.argv.slice(2);
   const incremental = args.includes('--incremental');
   const mutate = args.flatMap((a, i) => (args[i - 1] === '--mutate' ? [a] : []));
+  if (args.includes('--progress')) return progress();
   if (!args.includes('--summary-only')) {
     mkdirSync(OUT, { recursive: true });
     rmSync(STAGES, { force: true });
@@ -89,6 +91,29 @@ function main(): number {
     console.log(`mutation: stryker took ${Math.round((Date.now() - started) / 1000)} s`);
   }
   return summarize();
+}
+
+/** The verdicts logged so far by a run (going on, or stopped), per file. */
+function progress(): number {
+  const per = new Map<string, { judged: number; unit: number; gen: number; unreached: number }>();
+  const lines = existsSync(STAGES) ? readFileSync(STAGES, 'utf8').split('\n').filter((l) => l !== '') : [];
+  for (const line of lines) {
+    const v = JSON.parse(line) as Verdict;
+    const t = per.get(v.file) ?? { judged: 0, unit: 0, gen: 0, unreached: 0 };
+    t.judged++;
+    if (v.killedBy === 'unit') t.unit++;
+    else if (v.killedBy === 'generative') t.gen++;
+    else if (v.unitTests === 0 && v.generative === 0) t.unreached++;
+    per.set(v.file, t);
+  }
+  console.log('file (mutants judged so far)                judged  killed(unit)  killed(gen)  survived  (reached by no test)  score so far');
+  for (const [file, t] of [...per].sort(([a], [b]) => a.localeCompare(b))) {
+    const survived = t.judged - t.unit - t.gen;
+    console.log(
+      `${file.padEnd(44)}${String(t.judged).padStart(6)}${String(t.unit).padStart(14)}${String(t.gen).padStart(13)}${String(survived).padStart(10)}${String(t.unreached).padStart(22)}  ${score({ mutants: t.judged, unit: t.unit, gen: t.gen })}`,
+    );
+  }
+  return 0;
 }
 
 function option(name: string): string | undefined {
