@@ -38,7 +38,7 @@ function target(d: ReturnType<typeof exampleDesired>, c: ReturnType<typeof clust
   return failoverTarget(v, computeLayout(v, true), v.group(0), opts)?.id;
 }
 
-test('the target: a kept VM before one that leaves, and one that leaves before a temporary one', () => {
+test('the target: kept VMs first, temporary ones last, the lowest id among equals; keptOnly leaves the others out', () => {
   const d = exampleDesired({ replicationFactor: 4 });
   const c = clusterAt(d);
   assert.equal(target(d, c), 'vm-2', 'all kept: the lowest id');
