@@ -136,3 +136,28 @@ test('restore only into a cluster that never held data, and alone', () => {
   assert.deepEqual(check([r], d, fresh), []);
   assert.ok(check([r, { kind: 'joinReplica', vmId: 'vm-2', nodeId: 'vm-2', primaryId: 'vm-1' }], d, fresh).some((v) => v.includes('a restore runs alone')));
 });
+
+test('one step per VM counts a forgetNode by the VMs of the nodes it names; a new VM id must be new', () => {
+  const forget: Step = { kind: 'forgetNode', engineNodeId: 'e-x', nodeIds: ['vm-2'] };
+  assert.ok(check([stop('vm-2'), forget]).some((v) => v.startsWith('2 steps act on vm-2')));
+  const vm = { id: 'vm-1', zone: 'a', vmType: 'small' as const, storageGiB: 1, nodeGroup: 0, temporary: false, agentRunningSince: 0 };
+  assert.ok(check([{ kind: 'createVm', vm }]).some((v) => v.includes('vm-1 already exists')));
+  assert.deepEqual(check([{ kind: 'createVm', vm: { ...vm, id: 'vm-9' } }]), []);
+});
+
+test('while the members disagree, only topology changes are refused, and the join of the one that disagrees is let through', () => {
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-2').topologyDigest = 'other';
+  assert.deepEqual(check([stop('vm-4')], d, c), []);
+  assert.deepEqual(check([{ kind: 'joinReplica', vmId: 'vm-2', nodeId: 'vm-2', primaryId: 'vm-1' }], d, c), []);
+  assert.ok(check([{ kind: 'failover', vmId: 'vm-4', nodeId: 'vm-4' }], d, c).some((v) => v.includes('do not agree')));
+});
+
+test('a group that served no slot goes away whole: its primary is removed with its replica, or while the replica stops', () => {
+  const two = { ...d, nodeGroups: 2 };
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-5').slots = [];
+  assert.deepEqual(check([remove('vm-5'), remove('vm-6')], two, c), []);
+  assert.deepEqual(check([remove('vm-5'), stop('vm-6')], two, c), []);
+  assert.ok(check([remove('vm-5')], two, c).some((v) => v.includes('it is the primary of ng2 while vm-6 is up')));
+});
