@@ -161,3 +161,51 @@ test('a group that served no slot goes away whole: its primary is removed with i
   assert.deepEqual(check([remove('vm-5'), stop('vm-6')], two, c), []);
   assert.ok(check([remove('vm-5')], two, c).some((v) => v.includes('it is the primary of ng2 while vm-6 is up')));
 });
+
+test('a slot move must come from an up primary that serves slots', () => {
+  const move = (fromId: string): Step => ({ kind: 'moveData', vmId: fromId, fromId, toId: 'vm-3', slots: [{ start: 0, end: 0 }] });
+  const refused = (batch: Step[], c = clusterAt(d)): boolean => check(batch, d, c).some((v) => v.includes('is not an up primary that serves slots'));
+  assert.ok(!refused([move('vm-1')]));
+  assert.ok(refused([move('vm-2')]), 'a replica');
+  assert.ok(refused([move('vm-9')]), 'no such node');
+  const down = clusterAt(d);
+  nodeOf(down, 'vm-1').up = false;
+  assert.ok(refused([move('vm-1')], down), 'a primary that is down');
+  const empty = clusterAt(d);
+  nodeOf(empty, 'vm-1').slots = [];
+  assert.ok(refused([move('vm-1')], empty), 'a primary without slots');
+});
+
+test('a failover needs a healthy replica', () => {
+  const failover = (id: string): Step => ({ kind: 'failover', vmId: id, nodeId: id });
+  const refused = (batch: Step[], c = clusterAt(d)): boolean => check(batch, d, c).some((v) => v.includes("is not a healthy replica in sync with its group's primary"));
+  assert.ok(!refused([failover('vm-2')]));
+  assert.ok(refused([failover('vm-1')]), 'the primary');
+  assert.ok(refused([failover('vm-9')]), 'no such node');
+  const behind = clusterAt(d);
+  nodeOf(behind, 'vm-2').inSync = false;
+  assert.ok(refused([failover('vm-2')], behind), 'a replica not in sync');
+});
+
+test('stopping a primary: fail over first while running; with running false, after its replicas', () => {
+  assert.ok(check([stop('vm-1')]).some((v) => v.includes('it is the primary of ng0 while vm-2 is up: fail over first')));
+  const stopped = { ...d, running: false };
+  assert.ok(check([stop('vm-1')], stopped).some((v) => v.includes('replica vm-2 still runs: stop replicas first')));
+  assert.deepEqual(check([stop('vm-1'), stop('vm-2')], stopped), []);
+  const c = clusterAt(d);
+  downNode(c, 'vm-2');
+  assert.deepEqual(check([stop('vm-1')], stopped, c), [], 'its replica is down already');
+});
+
+test('a node starting on a newer version may not come back as the primary over an older replica', () => {
+  const eight = { ...d, version: '8.0' as const };
+  const c = clusterAt(d);
+  for (const vm of c.vms) vm.installedVersions = ['7.0', '8.0'];
+  downNode(c, 'vm-1');
+  nodeOf(c, 'vm-2').role = 'replica';
+  const start = (id: string, version: '7.0' | '8.0'): Step => ({ kind: 'startDataNode', vmId: id, nodeId: id, version, nodeGroup: 0, config: {}, runningSince: 1 });
+  assert.ok(check([start('vm-1', '8.0')], eight, c).some((v) => v.includes('may come back as the primary of ng0 on 8.0 while replica vm-2 runs 7.0')));
+  assert.deepEqual(check([start('vm-1', '7.0')], eight, c), [], 'no upgrade on that start');
+  nodeOf(c, 'vm-2').version = '8.0';
+  assert.deepEqual(check([start('vm-1', '8.0')], eight, c), [], 'the replica runs 8.0 too');
+});
