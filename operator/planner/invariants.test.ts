@@ -209,3 +209,38 @@ test('a node starting on a newer version may not come back as the primary over a
   nodeOf(c, 'vm-2').version = '8.0';
   assert.deepEqual(check([start('vm-1', '8.0')], eight, c), [], 'the replica runs 8.0 too');
 });
+
+test('a slot move names whole slots 0-16383, start before end, to another up primary not on an older version', () => {
+  const move = (slots: { start: number; end: number }[], toId = 'vm-3', fromId = 'vm-5'): Step => ({ kind: 'moveData', vmId: fromId, fromId, toId, slots });
+  const bad = 'it names no slots, or ranges that are not slots 0-16383';
+  assert.deepEqual(check([move([{ start: 16383, end: 16383 }])]), []);
+  for (const slots of [[], [{ start: -1, end: 10923 }], [{ start: 16383, end: 16384 }], [{ start: 16000, end: 15000 }], [{ start: 11000.5, end: 11001 }], [{ start: 11000, end: 11001.5 }]]) {
+    assert.ok(check([move(slots)]).some((v) => v.endsWith(bad)), JSON.stringify(slots));
+  }
+  const notTarget = 'is not another up primary';
+  assert.ok(check([move([{ start: 16383, end: 16383 }], 'vm-4')]).some((v) => v.includes(`vm-4 ${notTarget}`)), 'a replica');
+  assert.ok(check([move([{ start: 16383, end: 16383 }], 'vm-5')]).some((v) => v.includes(`vm-5 ${notTarget}`)), 'its own source');
+  assert.ok(check([move([{ start: 16383, end: 16383 }], 'vm-9')]).some((v) => v.includes(`vm-9 ${notTarget}`)), 'no such node');
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-3').up = false;
+  assert.ok(check([move([{ start: 16383, end: 16383 }])], d, c).some((v) => v.includes(`vm-3 ${notTarget}`)), 'a target that is down');
+  const older = clusterAt(d);
+  nodeOf(older, 'vm-5').version = '8.0';
+  assert.ok(check([move([{ start: 16383, end: 16383 }])], d, older).some((v) => v.includes('vm-3 runs 7.0, older than vm-5')));
+});
+
+test('one slot move per source and per target in a batch', () => {
+  const move = (fromId: string, toId: string, slot: number): Step => ({ kind: 'moveData', vmId: fromId, fromId, toId, slots: [{ start: slot, end: slot }] });
+  assert.ok(check([move('vm-5', 'vm-3', 16383), move('vm-5', 'vm-1', 16382)]).some((v) => v.includes('a second slot move from vm-5')));
+  assert.ok(check([move('vm-5', 'vm-3', 16383), move('vm-1', 'vm-3', 0)]).some((v) => v.includes('a second slot move into vm-3')));
+});
+
+test('backups other than the one restoreFromBackup names may be deleted; a VM being created may go without its agent', () => {
+  const restore = { id: 'origin', sink: { type: 'local' as const, path: 'r' } };
+  const del = (backupId: string): Step => ({ kind: 'deleteBackup', vmId: 'vm-1', backupId, sink: { type: 'local', path: 'r' } });
+  assert.deepEqual(check([del('old')], { ...d, restoreFromBackup: restore }), []);
+  assert.deepEqual(check([del('origin')]), [], 'no restore named: any backup may go');
+  const c = clusterAt(d);
+  Object.assign(vmOf(c, 'vm-6'), { agentUp: false, dataNodes: [], state: 'creating' });
+  assert.deepEqual(check([{ kind: 'deleteVm', vmId: 'vm-6' }], { ...d, nodeGroups: 2 }, c), []);
+});
