@@ -63,6 +63,64 @@ export const EQUIVALENT: readonly EquivalentMutant[] = [
     line: "for (const g of groups) if (this.#claims.get(g) !== 'exclusive') this.#claims.set(g, claim);",
     reason: 'canClaim, checked just before, refuses any claim on a group held exclusively, so the test is always true here',
   },
+  {
+    file: 'operator/planner/agent-restart.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (vm === undefined) return;',
+    reason: 'stale is not empty there (the function returned when it was), so its first element is defined',
+  },
+  ...(['ConditionalExpression:false', 'LogicalOperator:via === undefined && b === undefined'] as const).map((m) => ({
+    file: 'operator/planner/backups.ts',
+    mutator: m.split(':')[0] as string,
+    replacement: m.slice(m.indexOf(':') + 1),
+    line: 'if (via === undefined || b === undefined) return;',
+    reason:
+      'b is the first missing backup (there is one: the function returned otherwise) and via the lowest primary of at least one node group: ' +
+      'a formed cluster without any node group is blocked by the data-loss check before any concern runs',
+  })),
+  {
+    file: 'operator/planner/bootstrap.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (founder === undefined || share === undefined) return;',
+    reason: "ng0's share of at least one node group always exists: only the founder can be missing",
+  },
+  {
+    file: 'operator/planner/bootstrap.ts',
+    mutator: 'EqualityOperator',
+    replacement: 'g <= n',
+    line: 'for (let g = 0; g < n; g++) {',
+    reason: 'the extra turn, g = n, has no share and continues at once',
+  },
+  {
+    file: 'operator/planner/bootstrap.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (share === undefined) continue;',
+    reason: 'every g below n has a share',
+  },
+  {
+    file: 'operator/planner/config-diff.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (nodeKey === desiredKey) return { equal: true, live: {}, restart: [] };',
+    reason: 'a shortcut: equal labels parse to equal parameters, and the full comparison returns the same result',
+  },
+  {
+    file: 'operator/planner/config-diff.ts',
+    mutator: 'BlockStatement',
+    replacement: '{}',
+    line: '} catch {',
+    reason: 'left undefined, the parsed value is not an object, and the next check returns undefined all the same',
+  },
+  {
+    file: 'operator/planner/data-loss.ts',
+    mutator: 'ArithmeticOperator',
+    replacement: 'REDIS_SLOTS + 1',
+    line: 'const lost = unownedRanges(view.owned, { start: 0, end: REDIS_SLOTS - 1 });',
+    reason: 'past the last slot the owned array reads undefined, which unownedRanges takes as owned: the ranges end at 16383 all the same',
+  },
 ];
 
 /** The entry for a surviving mutant, if it is listed. */
