@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '**/*.generated.ts', 'proto/generated/**', '.coxswain/**', 'build/**', 'tmp/**'] },
+  { ignores: ['node_modules/**', '**/*.generated.ts', 'proto/generated/**', '.coxswain/**', 'build/**', 'tmp/**', 'reports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,7 +9,7 @@
 // - a step that changes the topology needs every up member to agree on it first.
 // Concerns run in priority order, so the first to claim a group wins it. The batch also
 // gathers what the plan waits for, what blocks it, and the estimate of steps left.
-import { describeStep, type PlannedStep, type Step } from '../model/step.ts';
+import type { PlannedStep, Step } from '../model/step.ts';
 import { listIds } from './names.ts';
 
 export type Claim = 'exclusive' | 'shared' | 'none';
@@ -89,11 +89,6 @@ export class Batch {
     return this.#claimed > 0 || this.#global;
   }
 
-  /** A group has an exclusive claim in this batch. */
-  isExclusive(group: number): boolean {
-    return this.#claims.get(group) === 'exclusive';
-  }
-
   /** Adds the step when the rules allow; returns whether it was added. */
   add(step: Step, why: string, opts: AddOptions = {}): boolean {
     const groups = opts.groups ?? [];
@@ -158,10 +153,5 @@ export class Batch {
 
   get estimated(): number {
     return this.#estimate;
-  }
-
-  /** One line per step, for tests and logs. */
-  describe(): string[] {
-    return this.steps.map((s) => describeStep(s.step));
   }
 }

@@ -151,3 +151,19 @@ test('founded but not restored, then stopped: restored with running false, then 
   assert.ok(end.vms.every((vm) => vm.dataNodes.every((n) => !n.up)), 'every node stopped again');
 });
 
+
+test('when the cluster is founded, the estimate of the steps left is the steps the rest takes', () => {
+  const d = exampleDesired();
+  const p = plan(d, bootstrapped(d, 3).observe());
+  assert.deepEqual(lines(p), ['found the cluster with vm-1 as primary of slots 0-5461']);
+  assert.equal(p.remaining, converge(d, bootstrapped(d, 3)).steps);
+});
+
+test('a node down after the founding: no slot is claimed until every node answers', () => {
+  const d = exampleDesired();
+  const m = bootstrapped(d, 4);
+  m.crashNode('vm-6');
+  const p = plan(d, m.observe());
+  assert.equal(stepsOf(p, 'joinPrimary').length, 0);
+  assert.ok(p.waiting.includes('slots are assigned once every node answers (a node that cannot be seen may serve some)'));
+});

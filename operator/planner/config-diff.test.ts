@@ -36,3 +36,29 @@ test('a restart-only parameter, a removed parameter, an unreadable label: restar
   assert.equal(parseConfigKey('[]'), undefined);
   assert.deepEqual(parseConfigKey('{"a":"1"}'), { a: '1' });
 });
+
+test('a label that is not a JSON object of strings cannot be read', () => {
+  for (const label of ['null', '"text"', '7', '[["a","1"]]', '{"a":null}']) assert.equal(parseConfigKey(label), undefined, label);
+  assert.deepEqual(parseConfigKey('{}'), {});
+});
+
+test('a label that differs only in form: equal, nothing to set, nothing to restart', () => {
+  const sameValuesOtherOrder = JSON.stringify({ timeout: '10', 'maxmemory-policy': 'allkeys-lru', 'io-threads': '2' });
+  assert.notEqual(sameValuesOtherOrder, wantKey);
+  assert.deepEqual(diffConfig('redis', sameValuesOtherOrder, want, wantKey), { equal: true, live: {}, restart: [] });
+});
+
+test('a new restart-only parameter is restarted for, and said to be new', () => {
+  const node = configKey({ 'maxmemory-policy': 'allkeys-lru', timeout: '10' });
+  const d = diffConfig('redis', node, want, wantKey);
+  assert.equal(d.equal, false);
+  assert.deepEqual(d.live, {});
+  assert.deepEqual(d.restart, ['config "io-threads" is new to "2" (applied by a restart)']);
+});
+
+test('an unknown parameter name needs a restart', () => {
+  const withUnknown = { ...want, 'no-such-parameter': 'x' };
+  const d = diffConfig('redis', wantKey, withUnknown, configKey(withUnknown));
+  assert.deepEqual(d.live, {});
+  assert.equal(d.restart.length, 1);
+});

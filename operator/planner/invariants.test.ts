@@ -136,3 +136,111 @@ test('restore only into a cluster that never held data, and alone', () => {
   assert.deepEqual(check([r], d, fresh), []);
   assert.ok(check([r, { kind: 'joinReplica', vmId: 'vm-2', nodeId: 'vm-2', primaryId: 'vm-1' }], d, fresh).some((v) => v.includes('a restore runs alone')));
 });
+
+test('one step per VM counts a forgetNode by the VMs of the nodes it names; a new VM id must be new', () => {
+  const forget: Step = { kind: 'forgetNode', engineNodeId: 'e-x', nodeIds: ['vm-2'] };
+  assert.ok(check([stop('vm-2'), forget]).some((v) => v.startsWith('2 steps act on vm-2')));
+  const vm = { id: 'vm-1', zone: 'a', vmType: 'small' as const, storageGiB: 1, nodeGroup: 0, temporary: false, agentRunningSince: 0 };
+  assert.ok(check([{ kind: 'createVm', vm }]).some((v) => v.includes('vm-1 already exists')));
+  assert.deepEqual(check([{ kind: 'createVm', vm: { ...vm, id: 'vm-9' } }]), []);
+});
+
+test('while the members disagree, only topology changes are refused, and the join of the one that disagrees is let through', () => {
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-2').topologyDigest = 'other';
+  assert.deepEqual(check([stop('vm-4')], d, c), []);
+  assert.deepEqual(check([{ kind: 'joinReplica', vmId: 'vm-2', nodeId: 'vm-2', primaryId: 'vm-1' }], d, c), []);
+  assert.ok(check([{ kind: 'failover', vmId: 'vm-4', nodeId: 'vm-4' }], d, c).some((v) => v.includes('do not agree')));
+});
+
+test('a group that served no slot goes away whole: its primary is removed with its replica, or while the replica stops', () => {
+  const two = { ...d, nodeGroups: 2 };
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-5').slots = [];
+  assert.deepEqual(check([remove('vm-5'), remove('vm-6')], two, c), []);
+  assert.deepEqual(check([remove('vm-5'), stop('vm-6')], two, c), []);
+  assert.ok(check([remove('vm-5')], two, c).some((v) => v.includes('it is the primary of ng2 while vm-6 is up')));
+});
+
+test('a slot move must come from an up primary that serves slots', () => {
+  const move = (fromId: string): Step => ({ kind: 'moveData', vmId: fromId, fromId, toId: 'vm-3', slots: [{ start: 0, end: 0 }] });
+  const refused = (batch: Step[], c = clusterAt(d)): boolean => check(batch, d, c).some((v) => v.includes('is not an up primary that serves slots'));
+  assert.ok(!refused([move('vm-1')]));
+  assert.ok(refused([move('vm-2')]), 'a replica');
+  assert.ok(refused([move('vm-9')]), 'no such node');
+  const down = clusterAt(d);
+  nodeOf(down, 'vm-1').up = false;
+  assert.ok(refused([move('vm-1')], down), 'a primary that is down');
+  const empty = clusterAt(d);
+  nodeOf(empty, 'vm-1').slots = [];
+  assert.ok(refused([move('vm-1')], empty), 'a primary without slots');
+});
+
+test('a failover needs a healthy replica', () => {
+  const failover = (id: string): Step => ({ kind: 'failover', vmId: id, nodeId: id });
+  const refused = (batch: Step[], c = clusterAt(d)): boolean => check(batch, d, c).some((v) => v.includes("is not a healthy replica in sync with its group's primary"));
+  assert.ok(!refused([failover('vm-2')]));
+  assert.ok(refused([failover('vm-1')]), 'the primary');
+  assert.ok(refused([failover('vm-9')]), 'no such node');
+  const behind = clusterAt(d);
+  nodeOf(behind, 'vm-2').inSync = false;
+  assert.ok(refused([failover('vm-2')], behind), 'a replica not in sync');
+});
+
+test('stopping a primary: fail over first while running; with running false, after its replicas', () => {
+  assert.ok(check([stop('vm-1')]).some((v) => v.includes('it is the primary of ng0 while vm-2 is up: fail over first')));
+  const stopped = { ...d, running: false };
+  assert.ok(check([stop('vm-1')], stopped).some((v) => v.includes('replica vm-2 still runs: stop replicas first')));
+  assert.deepEqual(check([stop('vm-1'), stop('vm-2')], stopped), []);
+  const c = clusterAt(d);
+  downNode(c, 'vm-2');
+  assert.deepEqual(check([stop('vm-1')], stopped, c), [], 'its replica is down already');
+});
+
+test('a node starting on a newer version may not come back as the primary over an older replica', () => {
+  const eight = { ...d, version: '8.0' as const };
+  const c = clusterAt(d);
+  for (const vm of c.vms) vm.installedVersions = ['7.0', '8.0'];
+  downNode(c, 'vm-1');
+  nodeOf(c, 'vm-2').role = 'replica';
+  const start = (id: string, version: '7.0' | '8.0'): Step => ({ kind: 'startDataNode', vmId: id, nodeId: id, version, nodeGroup: 0, config: {}, runningSince: 1 });
+  assert.ok(check([start('vm-1', '8.0')], eight, c).some((v) => v.includes('may come back as the primary of ng0 on 8.0 while replica vm-2 runs 7.0')));
+  assert.deepEqual(check([start('vm-1', '7.0')], eight, c), [], 'no upgrade on that start');
+  nodeOf(c, 'vm-2').version = '8.0';
+  assert.deepEqual(check([start('vm-1', '8.0')], eight, c), [], 'the replica runs 8.0 too');
+});
+
+test('a slot move names whole slots 0-16383, start before end, to another up primary not on an older version', () => {
+  const move = (slots: { start: number; end: number }[], toId = 'vm-3', fromId = 'vm-5'): Step => ({ kind: 'moveData', vmId: fromId, fromId, toId, slots });
+  const bad = 'it names no slots, or ranges that are not slots 0-16383';
+  assert.deepEqual(check([move([{ start: 16383, end: 16383 }])]), []);
+  for (const slots of [[], [{ start: -1, end: 10923 }], [{ start: 16383, end: 16384 }], [{ start: 16000, end: 15000 }], [{ start: 11000.5, end: 11001 }], [{ start: 11000, end: 11001.5 }]]) {
+    assert.ok(check([move(slots)]).some((v) => v.endsWith(bad)), JSON.stringify(slots));
+  }
+  const notTarget = 'is not another up primary';
+  assert.ok(check([move([{ start: 16383, end: 16383 }], 'vm-4')]).some((v) => v.includes(`vm-4 ${notTarget}`)), 'a replica');
+  assert.ok(check([move([{ start: 16383, end: 16383 }], 'vm-5')]).some((v) => v.includes(`vm-5 ${notTarget}`)), 'its own source');
+  assert.ok(check([move([{ start: 16383, end: 16383 }], 'vm-9')]).some((v) => v.includes(`vm-9 ${notTarget}`)), 'no such node');
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-3').up = false;
+  assert.ok(check([move([{ start: 16383, end: 16383 }])], d, c).some((v) => v.includes(`vm-3 ${notTarget}`)), 'a target that is down');
+  const older = clusterAt(d);
+  nodeOf(older, 'vm-5').version = '8.0';
+  assert.ok(check([move([{ start: 16383, end: 16383 }])], d, older).some((v) => v.includes('vm-3 runs 7.0, older than vm-5')));
+});
+
+test('one slot move per source and per target in a batch', () => {
+  const move = (fromId: string, toId: string, slot: number): Step => ({ kind: 'moveData', vmId: fromId, fromId, toId, slots: [{ start: slot, end: slot }] });
+  assert.ok(check([move('vm-5', 'vm-3', 16383), move('vm-5', 'vm-1', 16382)]).some((v) => v.includes('a second slot move from vm-5')));
+  assert.ok(check([move('vm-5', 'vm-3', 16383), move('vm-1', 'vm-3', 0)]).some((v) => v.includes('a second slot move into vm-3')));
+});
+
+test('backups other than the one restoreFromBackup names may be deleted; a VM being created may go without its agent', () => {
+  const restore = { id: 'origin', sink: { type: 'local' as const, path: 'r' } };
+  const del = (backupId: string): Step => ({ kind: 'deleteBackup', vmId: 'vm-1', backupId, sink: { type: 'local', path: 'r' } });
+  assert.deepEqual(check([del('old')], { ...d, restoreFromBackup: restore }), []);
+  assert.deepEqual(check([del('origin')]), [], 'no restore named: any backup may go');
+  const c = clusterAt(d);
+  Object.assign(vmOf(c, 'vm-6'), { agentUp: false, dataNodes: [], state: 'creating' });
+  assert.deepEqual(check([{ kind: 'deleteVm', vmId: 'vm-6' }], { ...d, nodeGroups: 2 }, c), []);
+});
