@@ -78,10 +78,12 @@ export class ImportGraph {
   readonly testFiles: string[];
   readonly #imports = new Map<string, string[]>();
   readonly #closure = new Map<string, Set<string>>();
+  readonly root: string;
 
-  constructor(readonly root: string) {
+  constructor(root: string) {
+    this.root = root;
     const files = this.files;
-    for (const dir of ['operator', 'agent', 'proto', 'desired-state', 'test']) walk(root, dir, files);
+    for (const dir of ['common', 'operator', 'agent', 'proto', 'desired-state', 'test']) walk(root, dir, files);
     for (const f of files) this.#imports.set(f, relativeImports(f, readFileSync(path.join(root, f), 'utf8')));
     this.testFiles = files.filter((f) => f.endsWith('.test.ts') && (UNIT_TEST_DIRS as readonly string[]).includes(path.posix.dirname(f))).sort();
   }
