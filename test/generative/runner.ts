@@ -4,6 +4,9 @@
 // leader is at rest after the last offer and the last fault — or when it is plainly
 // stuck or looping, or has worked without progress for longer than its options allow
 // (liveness.ts). Then the end-of-scenario checks run on the world and the leader.
+// A fault in a repair ('in-repair') is placed by the calls the injector reports: its
+// second fault comes in the window its first crash's repair (or the leader's own work)
+// opens.
 // Along the way: a stale edit (an id not higher than the accepted one) must be ignored,
 // and a desired state offered while the leader is in ERROR_STATE must be taken at once.
 import type { Desired } from '../../desired-state/types.ts';
@@ -208,8 +211,8 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
   const liveness = opts.liveness === undefined ? undefined : new LivenessWatch(livenessBound(opts.liveness(scenario.leader), POLL_MS), clock.now());
   let livelock: ScenarioResult['livelock'];
   const strangers: StrangerTrigger[] = (scenario.world.strangers ?? []).map((s) => ({ afterCall: s.afterCall, state: 'waiting' }));
-  // Without a first crash, a window is armed once its mutating call came (at once for 0).
   const crashes: ScenarioResult['crashes'] = [];
+  // Without a first crash, a window is armed once its mutating call came (at once for 0).
   const repairs: RepairTrigger[] = scenario.faults.flatMap((f): RepairTrigger[] =>
     f.kind === 'in-repair' ? [{ fault: f, state: f.first === undefined && (f.afterCall ?? 0) === 0 ? 'armed' : 'waiting', vmId: undefined, seen: 0 }] : [],
   );
@@ -320,8 +323,11 @@ export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): P
     const other = order.filter((v) => v.record.nodeGroup !== group);
     return ((primary ? other.find(isPrimary) : undefined) ?? other[0] ?? order[0])?.record.id;
   };
+  /** A crash of a fault, recorded when something on the VM was up to die. */
   const crash = (what: 'node' | 'agent' | 'vm', vmId: string): void => {
-    crashes.push({ vmId, atMs: world.nowMs });
+    const vm = world.vm(vmId);
+    const nodeUp = [...(vm?.nodes.values() ?? [])].some((n) => n.up);
+    if (what === 'node' ? nodeUp : what === 'agent' ? vm?.agentUp === true : nodeUp || vm?.agentUp === true) crashes.push({ vmId, atMs: world.nowMs });
     if (what === 'node') world.crashNode(vmId);
     else if (what === 'agent') world.crashAgent(vmId);
     else world.crashVm(vmId);
