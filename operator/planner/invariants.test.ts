@@ -138,8 +138,11 @@ test('restore only into a cluster that never held data, and alone', () => {
 });
 
 test('one step per VM counts a forgetNode by the VMs of the nodes it names; a new VM id must be new', () => {
-  const forget: Step = { kind: 'forgetNode', engineNodeId: 'e-x', nodeIds: ['vm-2'] };
-  assert.ok(check([stop('vm-2'), forget]).some((v) => v.startsWith('2 steps act on vm-2')));
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-2').id = 'node-2';
+  const forget: Step = { kind: 'forgetNode', engineNodeId: 'e-x', nodeIds: ['node-2'] };
+  const stopIt: Step = { kind: 'stopDataNode', vmId: 'vm-2', nodeId: 'node-2' };
+  assert.ok(check([stopIt, forget], d, c).some((v) => v.startsWith('2 steps act on vm-2')), 'node-2 runs on vm-2');
   const vm = { id: 'vm-1', zone: 'a', vmType: 'small' as const, storageGiB: 1, nodeGroup: 0, temporary: false, agentRunningSince: 0 };
   assert.ok(check([{ kind: 'createVm', vm }]).some((v) => v.includes('vm-1 already exists')));
   assert.deepEqual(check([{ kind: 'createVm', vm: { ...vm, id: 'vm-9' } }]), []);
