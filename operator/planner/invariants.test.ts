@@ -247,3 +247,11 @@ test('backups other than the one restoreFromBackup names may be deleted; a VM be
   Object.assign(vmOf(c, 'vm-6'), { agentUp: false, dataNodes: [], state: 'creating' });
   assert.deepEqual(check([{ kind: 'deleteVm', vmId: 'vm-6' }], { ...d, nodeGroups: 2 }, c), []);
 });
+
+test('removing a node the VM does not report is refused; removing one that never joined disrupts nothing', () => {
+  assert.ok(check([{ kind: 'removeNode', vmId: 'vm-2', nodeId: 'ghost' }]).some((v) => v.includes('vm-2 reports no data node ghost')));
+  const three = exampleDesired({ replicationFactor: 3 });
+  const c = clusterAt(three);
+  Object.assign(nodeOf(c, 'vm-3'), { role: 'none', primaryId: undefined, inSync: false, topologyDigest: '' });
+  assert.deepEqual(check([remove('vm-3'), stop('vm-2')], { ...three, replicationFactor: 2 }, c), []);
+});
