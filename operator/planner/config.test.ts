@@ -37,3 +37,18 @@ test('a stopped cluster is not configured: the next start writes the configurati
   const c = clusterAt({ ...d, running: false });
   assert.equal(plan({ ...d, id: 6, running: false, config: { timeout: 30 } }, c).done, true);
 });
+
+test('running false, with nodes started for a backup: still not configured live', () => {
+  const stopped = { ...d, running: false };
+  const weekly = { id: 'weekly', sink: { type: 'local' as const, path: 'b2' } };
+  const c = clusterAt(d);
+  const p = plan({ ...stopped, id: 6, config: { ...d.config, timeout: 30 }, backups: [...d.backups, weekly] }, c);
+  assert.deepEqual(stepsOf(p, 'configureDataNode'), []);
+});
+
+test('the nodes of a node group that goes away are not configured', () => {
+  const to = { ...d, id: 6, nodeGroups: 2, config: { 'maxmemory-policy': 'allkeys-lru', timeout: 30 } };
+  const configured = stepsOf(plan(to, clusterAt(d)), 'configureDataNode').map((s) => s.vmId);
+  assert.ok(configured.length > 0);
+  assert.ok(!configured.includes('vm-5') && !configured.includes('vm-6'), configured.join(', '));
+});

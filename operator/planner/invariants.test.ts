@@ -138,8 +138,11 @@ test('restore only into a cluster that never held data, and alone', () => {
 });
 
 test('one step per VM counts a forgetNode by the VMs of the nodes it names; a new VM id must be new', () => {
-  const forget: Step = { kind: 'forgetNode', engineNodeId: 'e-x', nodeIds: ['vm-2'] };
-  assert.ok(check([stop('vm-2'), forget]).some((v) => v.startsWith('2 steps act on vm-2')));
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-2').id = 'node-2';
+  const forget: Step = { kind: 'forgetNode', engineNodeId: 'e-x', nodeIds: ['node-2'] };
+  const stopIt: Step = { kind: 'stopDataNode', vmId: 'vm-2', nodeId: 'node-2' };
+  assert.ok(check([stopIt, forget], d, c).some((v) => v.startsWith('2 steps act on vm-2')), 'node-2 runs on vm-2');
   const vm = { id: 'vm-1', zone: 'a', vmType: 'small' as const, storageGiB: 1, nodeGroup: 0, temporary: false, agentRunningSince: 0 };
   assert.ok(check([{ kind: 'createVm', vm }]).some((v) => v.includes('vm-1 already exists')));
   assert.deepEqual(check([{ kind: 'createVm', vm: { ...vm, id: 'vm-9' } }]), []);
@@ -243,4 +246,50 @@ test('backups other than the one restoreFromBackup names may be deleted; a VM be
   const c = clusterAt(d);
   Object.assign(vmOf(c, 'vm-6'), { agentUp: false, dataNodes: [], state: 'creating' });
   assert.deepEqual(check([{ kind: 'deleteVm', vmId: 'vm-6' }], { ...d, nodeGroups: 2 }, c), []);
+});
+
+test('removing a node the VM does not report is refused; removing one that never joined disrupts nothing', () => {
+  assert.ok(check([{ kind: 'removeNode', vmId: 'vm-2', nodeId: 'ghost' }]).some((v) => v.includes('vm-2 reports no data node ghost')));
+  const three = exampleDesired({ replicationFactor: 3 });
+  const c = clusterAt(three);
+  Object.assign(nodeOf(c, 'vm-3'), { role: 'none', primaryId: undefined, inSync: false, topologyDigest: '' });
+  assert.deepEqual(check([remove('vm-3'), stop('vm-2')], { ...three, replicationFactor: 2 }, c), []);
+});
+
+test('a replica joins an up primary of its own node group', () => {
+  const join = (primaryId: string): Step => ({ kind: 'joinReplica', vmId: 'vm-2', nodeId: 'vm-2', primaryId });
+  assert.deepEqual(check([join('vm-1')]), []);
+  assert.ok(check([join('vm-2')]).some((v) => v.includes('vm-2 is not an up primary')), 'a replica');
+  assert.ok(check([join('vm-9')]).some((v) => v.includes('vm-9 is not an up primary')), 'no such node');
+  assert.ok(check([join('vm-3')]).some((v) => v.includes('vm-3 is the primary of another node group')));
+  const c = clusterAt(d);
+  nodeOf(c, 'vm-1').up = false;
+  assert.ok(check([join('vm-1')], d, c).some((v) => v.includes('vm-1 is not an up primary')), 'a primary that is down');
+});
+
+test('a primary joins through an up member', () => {
+  const fresh = clusterAt(d);
+  Object.assign(nodeOf(fresh, 'vm-6'), { role: 'none', primaryId: undefined, inSync: false });
+  const join = (via: string): Step => ({ kind: 'joinPrimary', vmId: 'vm-6', nodeId: 'vm-6', via, slots: [] });
+  assert.deepEqual(check([join('vm-1')], d, fresh), []);
+  assert.ok(check([join('vm-9')], d, fresh).some((v) => v.includes('vm-9 is not an up member to join through')));
+});
+
+test('a backup needs a running primary in every node group', () => {
+  const backup: Step = { kind: 'createBackup', vmId: 'vm-1', backupId: 'b', sink: { type: 'local', path: 'p' } };
+  assert.deepEqual(check([backup]), []);
+  const c = clusterAt(d);
+  downNode(c, 'vm-5');
+  assert.ok(check([backup], d, c).some((v) => v.includes('ng2 has no running primary: the backup would miss its slots')));
+});
+
+test('an upgrading start of the primary itself, or into a group without one, may not leave an older replica behind; a replica that is down or already upgraded does not count', () => {
+  const eight = { ...d, version: '8.0' as const };
+  const start = (id: string): Step => ({ kind: 'startDataNode', vmId: id, nodeId: id, version: '8.0', nodeGroup: 0, config: {}, runningSince: 1 });
+  const c = clusterAt(d);
+  for (const vm of c.vms) vm.installedVersions = ['7.0', '8.0'];
+  assert.ok(check([start('vm-1')], eight, c).some((v) => v.includes('may come back as the primary of ng0')), 'the primary restarts on 8.0');
+  assert.deepEqual(check([start('vm-2')], eight, c), [], 'a replica restarting: ng0 keeps its primary vm-1');
+  nodeOf(c, 'vm-2').up = false;
+  assert.deepEqual(check([start('vm-1')], eight, c), [], 'the older replica is down');
 });

@@ -226,7 +226,8 @@ function summarize(): number {
     lines.push(`target: every mutant of ${f} killed: ${left === 0 ? 'met' : `MISSED (${left} survive)`}${t.equivalent > 0 ? ` (${t.equivalent} equivalent)` : ''}`);
   }
   const all = totals.get('all') ?? { mutants: 0, unit: 0, gen: 0, equivalent: 0 };
-  lines.push(`mutation score: ${score(all)} (${all.mutants} mutants: ${all.unit} killed by unit tests, ${all.gen} by the generative stage, ${all.mutants - all.unit - all.gen} survived)`);
+  lines.push(`${all.mutants} mutants: ${all.unit} killed by unit tests, ${all.gen} by the generative stage, ${all.mutants - all.unit - all.gen} survived`);
+  lines.push(`mutation score: ${score(all)}`);
   const text = lines.join('\n');
   writeFileSync(path.join(OUT, 'summary.txt'), `${text}\n`);
   console.log(text);
