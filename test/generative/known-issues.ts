@@ -19,9 +19,9 @@ export interface KnownIssue {
 }
 
 // Open: single-copy-respelled-restart-parameter (test/regressions/single-copy-respelled-restart-parameter.json),
-// crash-races-planned-stop (test/regressions/crash-races-planned-stop.json),
-// restore-id-in-another-sink-kept (test/regressions/restore-id-in-another-sink-kept.json).
-// Closed: stopped-cluster-that-never-held-data by the planner, single-copy-live-parameter-removal
+// crash-races-planned-stop (test/regressions/crash-races-planned-stop.json).
+// Closed: restore-id-in-another-sink-kept by the end check (a backup under the restore's id is
+// kept in every sink, as the planner keeps it: test/regressions/restore-id-kept-in-every-sink.json), stopped-cluster-that-never-held-data by the planner, single-copy-live-parameter-removal
 // by validation, livelock-succeeded-but-never-visible by the reconciler (a succeeded job
 // whose effect never shows is a failed attempt); their regression files guard the fixes.
 export const KNOWN_ISSUES: readonly KnownIssue[] = [
@@ -46,20 +46,6 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
       'world\'s and the oracle\'s checks judge the stop by the state at its effect; one of them should judge it by what could be ' +
       'known, or the agent refuse a stop while the rest of its group is not up',
     explains: (f, r) => RACE_CHECKS.has(f.check) && racedByCrash(f.message, r),
-  },
-  {
-    id: 'restore-id-in-another-sink-kept',
-    diagnosis:
-      'a backup the history named and the desired state no longer lists is never deleted when restoreFromBackup names the same id ' +
-      'in another sink: the planner keeps the restore\'s id whatever its sink (operator/planner/backups.ts unwantedBackups, ' +
-      'invariants.ts, docs/invariants.md 4: two spellings of a path can be one directory) and reports AT_DESIRED_STATE, while ' +
-      'the contract says dropping a backup from the list deletes it (the end check, test/generative/checks.ts, keeps the ' +
-      'restore\'s id in its own sink only). One of the two must change',
-    explains: (f, r) => {
-      const m = /^backup (\S+) in (\S+) is no longer wanted but still exists$/.exec(f.message);
-      const restore = r.accepted.at(-1)?.restoreFromBackup;
-      return f.check === 'backup-not-deleted' && m !== null && restore !== undefined && m[1] === restore.id && m[2] !== `${restore.sink.type}:${restore.sink.path}`;
-    },
   },
 ];
 
