@@ -16,6 +16,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from 'ioredis';
+import { closeCluster } from '../support/close-cluster.ts';
 import { pino } from 'pino';
 import { startAgent, type RunningAgent } from '../../agent/daemon.ts';
 import { RedisBackend } from '../../agent/engines/redis/redis-backend.ts';
@@ -183,7 +184,7 @@ test('the leader founds 3 primaries (one, then two in parallel) and 3 replicas (
     const extraNode = (await agents[0]!.client.getState()).state!.dataNodes.find((n) => n.id === 'extra');
     assert.equal(extraNode?.role, 'NODE_ROLE_NONE');
   } finally {
-    redis?.disconnect();
+    if (redis !== undefined) await closeCluster(redis);
     for (const a of agents) {
       a.client.close();
       await a.agent.stop().catch(() => undefined);

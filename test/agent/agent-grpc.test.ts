@@ -8,6 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from 'ioredis';
+import { closeCluster } from '../support/close-cluster.ts';
 import { pino } from 'pino';
 import { startAgent, type RunningAgent } from '../../agent/daemon.ts';
 import { RedisBackend } from '../../agent/engines/redis/redis-backend.ts';
@@ -284,7 +285,7 @@ test('agents over gRPC run a Redis cluster: start, form, replicate, write, fail 
       assert.equal(nodeOf((await a2.client.getState()).state!.dataNodes, 'p2').up, true);
     });
   } finally {
-    for (const c of redisClients) c.disconnect();
+    await Promise.all(redisClients.map(closeCluster));
     for (const c of clients) c.close();
     for (const a of agents) {
       a.client.close();
@@ -354,7 +355,7 @@ test('coxswain agent killed with SIGKILL: its data nodes keep serving and the ne
     assert.equal(await exited, 0);
     for (const pid of pids.values()) assert.ok(await isRunning(pid), `data node pid ${pid} survives the agent's SIGTERM`);
   } finally {
-    writer?.disconnect();
+    if (writer !== undefined) await closeCluster(writer);
     for (const c of clients) c.close();
     for (const child of children) await killChild(child);
     await leftovers.cleanup();

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from 'ioredis';
+import { closeCluster } from '../support/close-cluster.ts';
 import { Leftovers, tempDir } from '../../agent/engines/redis/test-servers.ts';
 import { RESTORE_DIR_PREFIX, restoreTempBase } from '../../agent/engines/redis/restore-leftovers.ts';
 import { command, withNode } from '../../agent/engines/redis/redis-connection.ts';
@@ -111,7 +112,7 @@ test('an agent killed mid-restore: the next agent removes the leftover server an
     assert.equal(again.outcome?.changed, false);
     assert.deepEqual(await leftoverDirs(base), []);
   } finally {
-    writer?.disconnect();
+    if (writer !== undefined) await closeCluster(writer);
     for (const c of clients) c.close();
     for (const child of children) await killChild(child);
     await leftovers.cleanup();

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, type ClusterOptions } from 'ioredis';
+import { closeCluster } from '../support/close-cluster.ts';
 import { pino } from 'pino';
 import { startAgent, type RunningAgent } from '../../agent/daemon.ts';
 import { RedisBackend } from '../../agent/engines/redis/redis-backend.ts';
@@ -291,7 +292,7 @@ test('agent scenarios over gRPC: form 3x2, node group add/remove under 100k keys
       assert.deepEqual((await restarted.client.listBackups({})).backups.map((b) => b.backupId), ['scn1', 'scn2']);
     });
   } finally {
-    for (const c of redisClients) c.disconnect();
+    await Promise.all(redisClients.map(closeCluster));
     for (const a of agents) {
       a.client.close();
       await a.agent.stop().catch(() => undefined);

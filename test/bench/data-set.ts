@@ -2,6 +2,7 @@
 // the hand-measured baseline did: docs/redis-cluster.md), its read-back, and the short
 // probe run on a new cluster right after an operation reports it done.
 import type { Cluster } from 'ioredis';
+import { closeCluster } from '../support/close-cluster.ts';
 import { ClusterWriter, connectCluster, readBack } from '../support/writer.ts';
 import type { ClusterAddress, VerifyReport } from '../support/writer.ts';
 import { LOAD_BATCH, PROBE_MS, dataKey, dataValue } from './ops.ts';
@@ -29,7 +30,7 @@ export async function loadDataSet(nodes: ClusterAddress[], keys: number): Promis
     }
     return (performance.now() - started) / 1000;
   } finally {
-    client.disconnect();
+    await closeCluster(client);
   }
 }
 
@@ -39,7 +40,7 @@ export async function checkDataSet(nodes: ClusterAddress[], keys: number): Promi
   try {
     return await readBack(client, keys, dataKey, dataValue);
   } finally {
-    client.disconnect();
+    await closeCluster(client);
   }
 }
 

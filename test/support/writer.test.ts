@@ -8,6 +8,7 @@ import { Leftovers, startTestCluster } from '../../agent/engines/redis/test-serv
 import type { TestCluster } from '../../agent/engines/redis/test-servers.ts';
 import { command, withNode } from '../../agent/engines/redis/redis-connection.ts';
 import type { NodeAddress } from '../../agent/engines/redis/redis-connection.ts';
+import { closeCluster, refreshTimerArmed } from './close-cluster.ts';
 import { ClusterWriter, WriterStateError, connectCluster, readBack } from './writer.ts';
 
 const leftovers = new Leftovers();
@@ -86,7 +87,7 @@ describe('ClusterWriter on a real cluster', { timeout: 120_000 }, () => {
       assert.equal(report.wrong, 1);
       assert.ok(report.examples.some((e) => e.includes('tampered')), report.examples.join('; '));
     } finally {
-      client.disconnect();
+      await closeCluster(client);
       await writer.close();
     }
   });
@@ -127,6 +128,30 @@ describe('ClusterWriter on a real cluster', { timeout: 120_000 }, () => {
     }
   });
 
+  test('closeCluster() leaves no slot-refresh timer behind, even with a refresh in flight', async () => {
+    // Catches the client in a periodic slot refresh, then closes it: with disconnect() alone
+    // ioredis re-arms the refresh timer for ever (test/support/close-cluster.ts says why).
+    const inFlight = async (): Promise<Awaited<ReturnType<typeof connectCluster>>> => {
+      const client = await connectCluster(cluster.all, { slotsRefreshInterval: 30 });
+      const flags = client as unknown as { isRefreshing: boolean };
+      for (const until = Date.now() + 3_000; !flags.isRefreshing && Date.now() < until; ) await new Promise((r) => setImmediate(r));
+      assert.ok(flags.isRefreshing, 'a periodic refresh started within 3 s');
+      return client;
+    };
+    const plain = await inFlight();
+    plain.disconnect();
+    await sleep(300);
+    const leaked = refreshTimerArmed(plain);
+    await closeCluster(plain); // stops the leaked timer too
+    assert.equal(refreshTimerArmed(plain), false, 'closeCluster() stops a timer that disconnect() left armed');
+    assert.ok(leaked, 'disconnect() alone left the refresh timer armed (if ioredis fixed this, closeCluster() may go)');
+
+    const closed = await inFlight();
+    await closeCluster(closed);
+    await sleep(300);
+    assert.equal(refreshTimerArmed(closed), false, 'no refresh timer after closeCluster()');
+  });
+
   test('readBack() checks a data set written by someone else', async () => {
     const client = await connectCluster(cluster.all);
     try {
@@ -136,7 +161,7 @@ describe('ClusterWriter on a real cluster', { timeout: 120_000 }, () => {
       assert.deepEqual([report.checked, report.missing, report.wrong], [300, 1, 0]);
       assert.deepEqual(report.examples, ['set:7 missing']);
     } finally {
-      client.disconnect();
+      await closeCluster(client);
     }
   });
 });

@@ -23,6 +23,7 @@
 // - the slot map is refreshed every 2 s besides, so new primaries (scale-out) are used
 //   soon even for slots the client has not been redirected for yet.
 import { Cluster } from 'ioredis';
+import { closeCluster } from './close-cluster.ts';
 import './ioredis-asking.ts';
 import type { ClusterOptions } from 'ioredis';
 
@@ -240,8 +241,8 @@ export async function connectCluster(nodes: ClusterAddress[], overrides: Cluster
         client.off('ready', onReady);
       };
       client.on('ready', onReady);
-    }).catch((err: unknown) => {
-      client.disconnect();
+    }).catch(async (err: unknown) => {
+      await closeCluster(client);
       throw err;
     });
   }
@@ -338,7 +339,7 @@ export class ClusterWriter {
   /** Stops (if needed) and disconnects the client. */
   async close(): Promise<void> {
     if (this.#running) await this.stop();
-    this.client.disconnect();
+    await closeCluster(this.client);
   }
 
   /** Waits for this loop's next turn under maxOpsPerSecond (a shared schedule of evenly spaced slots). */

@@ -30,6 +30,7 @@ import type { NodeAddress } from './redis-connection.ts';
 import { findNode, parseClusterNodes, primariesOf, replicasOf } from './topology.ts';
 import type { Topology, TopologyNode } from './topology.ts';
 import { SLOT_COUNT } from '../../../common/slot-ranges.ts';
+import { closeCluster } from '../../../test/support/close-cluster.ts';
 
 // ---------------------------------------------------------------------------------
 // Servers
@@ -48,7 +49,7 @@ const servers: Server[] = [];
 const clients: Cluster[] = [];
 
 after(async () => {
-  for (const c of clients) c.disconnect();
+  await Promise.all(clients.map(closeCluster));
   await Promise.all(servers.map(stop));
   rmSync(ROOT, { recursive: true, force: true });
 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { Cluster } from 'ioredis';
+import { closeCluster } from '../../../test/support/close-cluster.ts';
 import type { AgentCallError } from '../../../proto/status.ts';
 import { freePorts } from '../../../test/support/ports.ts';
 import { readRecord } from '../../node-record.ts';
@@ -49,13 +50,13 @@ export class Leftovers {
   readonly pids = new Set<number>();
   readonly dirs = new Set<string>();
   /** Redis clients to disconnect before the servers go. */
-  readonly clients = new Set<{ disconnect(): void }>();
+  readonly clients = new Set<Cluster>();
 
   /** Also kills the pids in every node record under `baseDir` at clean-up. */
   readonly baseDirs = new Set<string>();
 
   async cleanup(): Promise<void> {
-    for (const client of this.clients) client.disconnect();
+    await Promise.all([...this.clients].map(closeCluster));
     for (const base of this.baseDirs) {
       const names = await readdir(base).catch(() => [] as string[]);
       for (const name of names) {
