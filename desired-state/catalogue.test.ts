@@ -183,6 +183,10 @@ const valueCases: Array<[string, ValueKind, number | string, string | undefined]
   ['integer below min', { kind: 'integer', min: 1, max: 64 }, 0, undefined],
   ['integer with a unit', { kind: 'integer' }, '5s', undefined],
   ['negative integer', { kind: 'integer', min: -1 }, -1, '-1'],
+  // The engines refuse these in CONFIG SET ("argument couldn't be parsed into an integer").
+  ['integer with a leading zero', { kind: 'integer', min: 1, max: 128 }, '088', undefined],
+  ['negative zero', { kind: 'integer', min: -1 }, '-0', undefined],
+  ['zero as text', { kind: 'integer', min: 0 }, '0', '0'],
   ['yes', { kind: 'yesno' }, 'yes', 'yes'],
   ['no', { kind: 'yesno' }, 'no', 'no'],
   ['true is not yes', { kind: 'yesno' }, 'true', undefined],

@@ -339,9 +339,15 @@ export function parseMemory(value: number | string): number | undefined {
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
+/**
+ * An integer as Redis and Valkey read one in CONFIG SET and redis.conf (their string2ll):
+ * decimal digits with an optional minus, no leading zero ("088" and "-0" are refused with
+ * "argument couldn't be parsed into an integer"), so no accepted value is one the engine
+ * would then refuse, and no two accepted spellings of one value differ.
+ */
 function parseInteger(value: number | string): number | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
-  if (!/^-?\d+$/.test(value)) return undefined;
+  if (!/^(0|-?[1-9]\d*)$/.test(value)) return undefined;
   const n = Number(value);
   return Number.isSafeInteger(n) ? n : undefined;
 }
@@ -373,6 +379,8 @@ export function describeValueKind(kind: ValueKind): string {
       );
     case 'string':
       return kind.forms ?? 'a string';
+    case 'integer':
+      return `${valueKindNoun(kind)}, in decimal digits without a leading zero (e.g. 8, not "08")`;
     default:
       return valueKindNoun(kind);
   }

@@ -105,8 +105,8 @@ export const GUARD_NOTES: readonly { file: string; text: string; kind: 'dead' | 
     text: '${groupName(g)}: ${p.id} needs a restart',
     kind: 'rare',
     why:
-      'validation refuses a rolling change with replicationFactor 1 and no temporary VMs; left: a restart-only parameter written ' +
-      'another way with the same value (known issue single-copy-respelled-restart-parameter)',
+      'validation refuses a rolling change with replicationFactor 1 and no temporary VMs, and reads every spelling of a value ' +
+      'as the engine does (an integer with a leading zero is refused): no accepted desired state reaches it; the guard stays as a defence',
   },
   {
     file: 'rolling.ts',

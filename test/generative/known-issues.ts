@@ -6,7 +6,6 @@
 //
 // When a bug is fixed: delete its entry here and the `knownFailure` of its regression
 // file (the file then guards that the scenario passes).
-import { checkParameterValue, settableParameter } from '../../desired-state/catalogue.ts';
 import type { Failure } from './checks.ts';
 import type { ScenarioResult } from './runner.ts';
 
@@ -18,24 +17,14 @@ export interface KnownIssue {
   explains(f: Failure, result: ScenarioResult): boolean;
 }
 
-// Open: single-copy-respelled-restart-parameter (test/regressions/single-copy-respelled-restart-parameter.json),
-// crash-races-planned-stop (test/regressions/crash-races-planned-stop.json).
-// Closed: restore-id-in-another-sink-kept by the end check (a backup under the restore's id is
+// Open: crash-races-planned-stop (test/regressions/crash-races-planned-stop.json).
+// Closed: single-copy-respelled-restart-parameter by validation (an integer with a leading
+// zero such as "088" is refused, as Redis and Valkey refuse it, so two accepted spellings of
+// a restart-only value cannot differ), restore-id-in-another-sink-kept by the end check (a backup under the restore's id is
 // kept in every sink, as the planner keeps it: test/regressions/restore-id-kept-in-every-sink.json), stopped-cluster-that-never-held-data by the planner, single-copy-live-parameter-removal
 // by validation, livelock-succeeded-but-never-visible by the reconciler (a succeeded job
 // whose effect never shows is a failed attempt); their regression files guard the fixes.
 export const KNOWN_ISSUES: readonly KnownIssue[] = [
-  {
-    id: 'single-copy-respelled-restart-parameter',
-    diagnosis:
-      'with replicationFactor 1 and no temporary VMs, a restart-only parameter written another way with the same value ' +
-      '(io-threads 88 → "088") passes validation (desired-state/transition.ts restartParameterChanges compares canonical values), ' +
-      'but the planner compares the configuration label as strings (operator/planner/config-diff.ts) and is blocked ' +
-      '("the only node of its node group") → ERROR_STATE for an accepted desired state. Redis 7.0 and Valkey 8.0 refuse such ' +
-      'an integer anyway ("argument couldn\'t be parsed into an integer"): desired-state/catalogue.ts parseInteger accepts leading zeros',
-    // ERROR_STATE once accepted; refused as not reachable when offered at rest (offer-refused-wrongly) or once the work it waited behind ended (offer-lost).
-    explains: (f) => ['error-state', 'offer-refused-wrongly', 'offer-lost'].includes(f.check) && /only node of its node group/.test(f.message) && respelledOnly(f.message),
-  },
   {
     id: 'crash-races-planned-stop',
     diagnosis:
@@ -63,16 +52,6 @@ function racedByCrash(message: string, r: ScenarioResult): boolean {
   const atMs = Math.round(Number(m[1]) * 1000);
   const named = /while (\S+(?:, \S+)*) of .+ was down too$/.exec(message)?.[1]?.split(', ');
   return r.crashes.some((c) => c.atMs <= atMs && (c.seenAtMs === undefined || c.seenAtMs > atMs) && (named === undefined || named.includes(c.vmId)));
-}
-
-/** The message names a configuration change whose old and new values the catalogue reads as the same (config "io-threads" changes from "88" to "088"). */
-function respelledOnly(message: string): boolean {
-  const m = /config "([^"]+)" changes from "([^"]*)" to "([^"]*)"/.exec(message);
-  const param = m === null ? undefined : settableParameter('redis', m[1] ?? '');
-  if (m === null || param === undefined) return false;
-  const was = checkParameterValue(param.value, m[2] ?? '');
-  const now = checkParameterValue(param.value, m[3] ?? '');
-  return was.ok && now.ok && was.canonical === now.canonical;
 }
 
 /** The failures no known issue explains. */
