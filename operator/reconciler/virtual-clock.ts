@@ -13,7 +13,7 @@
 //
 // The helpers below let promise chains settle with setImmediate: that is the test's
 // event loop turning, not a timer the code under test depends on.
-import type { Clock } from '../ports/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 
 export type VirtualClockMode = 'manual' | 'auto';
 

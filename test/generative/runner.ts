@@ -13,7 +13,7 @@ import type { Desired } from '../../desired-state/types.ts';
 import type { ObservedCluster } from '../../operator/model/observed.ts';
 import type { Plan, Step } from '../../operator/model/step.ts';
 import type { ClusterStatus } from '../../operator/model/status.ts';
-import type { Clock } from '../../operator/ports/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import type { Job } from '../../operator/ports/journal.ts';
 import type { OfferResult } from '../../operator/ports/leader-api.ts';
 import type { VmProvider } from '../../operator/ports/vm-provider.ts';

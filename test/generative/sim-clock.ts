@@ -6,7 +6,7 @@
 // parallel steps, two leaders and timers inside the world, sleeps must wake in the
 // order of their due times, or a 10 s wait would finish before a 100 ms one. Here time
 // only moves when nothing else can run, exactly like a simulation should.
-import type { Clock } from '../../operator/ports/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 
 interface Timer {
   at: number;
