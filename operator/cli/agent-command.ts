@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { AgentOptionsError, resolveAgentOptions, startAgent, type RunningAgent } from '../../agent/daemon.ts';
-import type { AgentBackend } from '../../agent/backend.ts';
+import { AGENT_BACKEND_METHODS, type AgentBackend } from '../../agent/backend.ts';
 import { createAgentLogger } from '../../agent/server/logger.ts';
 import { RedisBackend } from '../../agent/engines/redis/redis-backend.ts';
 import { EXIT_OK, type Command } from './command.ts';
@@ -78,11 +78,7 @@ export function parseAgentArgs(args: string[]): AgentCommandOptions {
     zone: typeof values['zone'] === 'string' ? values['zone'] : 'default',
   };
   // The daemon's own checks, before anything is started; a backend stand-in passes them.
-  const stub = Object.fromEntries(
-    ['getState', 'hasDataNode', 'ensureVersion', 'startDataNode', 'stopDataNode', 'joinNode', 'removeNode', 'failover', 'moveData', 'createBackup', 'restoreBackup', 'deleteBackup', 'listBackups', 'configureDataNode'].map(
-      (m) => [m, () => Promise.reject(new Error('not started'))],
-    ),
-  ) as unknown as AgentBackend;
+  const stub = Object.fromEntries(AGENT_BACKEND_METHODS.map((m) => [m, () => Promise.reject(new Error('not started'))])) as unknown as AgentBackend;
   try {
     resolveAgentOptions({ ...options, backend: stub, logger: pino({ level: 'silent' }) });
   } catch (err) {
