@@ -1,7 +1,7 @@
 // Time, injected: one contract for the leader and the agent. The system's clock in
 // production; a virtual one in the tests (test/support/virtual-clock.ts), which must
 // never wait for real time.
-import { sleep } from '../proto/sleep.ts';
+import { sleep } from './sleep.ts';
 
 export interface Clock {
   /** Milliseconds since the epoch. */
