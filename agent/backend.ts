@@ -77,3 +77,37 @@ export interface AgentBackend {
    */
   onStateChange?(listener: () => void): () => void;
 }
+
+/**
+ * Every method of AgentBackend, and whether a backend must have it. The compiler holds
+ * this table to the interface: a method added there and not here, one here that is not
+ * there, or one marked required that is optional (or the other way round) fails tsc.
+ */
+const BACKEND_METHOD_KINDS = {
+  getState: 'required',
+  hasDataNode: 'required',
+  ensureVersion: 'required',
+  startDataNode: 'required',
+  stopDataNode: 'required',
+  joinNode: 'required',
+  removeNode: 'required',
+  forgetNode: 'required',
+  failover: 'required',
+  moveData: 'required',
+  createBackup: 'required',
+  restoreBackup: 'required',
+  deleteBackup: 'required',
+  listBackups: 'required',
+  configureDataNode: 'required',
+  onStateChange: 'optional',
+} as const satisfies { readonly [K in keyof AgentBackend]-?: undefined extends AgentBackend[K] ? 'optional' : 'required' };
+
+/** A method every AgentBackend has. */
+export type RequiredBackendMethod = {
+  [K in keyof typeof BACKEND_METHOD_KINDS]: (typeof BACKEND_METHOD_KINDS)[K] extends 'required' ? K : never;
+}[keyof typeof BACKEND_METHOD_KINDS];
+
+/** The methods every AgentBackend has, in the interface's order: what agent/daemon.ts checks a backend for. */
+export const AGENT_BACKEND_METHODS: readonly RequiredBackendMethod[] = Object.entries(BACKEND_METHOD_KINDS)
+  .filter(([, kind]) => kind === 'required')
+  .map(([method]) => method as RequiredBackendMethod);

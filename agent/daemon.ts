@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import type { AgentBackend } from './backend.ts';
+import { AGENT_BACKEND_METHODS, type AgentBackend } from './backend.ts';
 import { loadAgentProto } from '../proto/load.ts';
 import { AGENT_SERVICE_NAME } from '../proto/methods.ts';
 import { installProcessGuard } from './process-guard.ts';
@@ -87,10 +87,6 @@ export class AgentOptionsError extends Error {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const ZONE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const BACKEND_METHODS = [
-  'getState', 'hasDataNode', 'ensureVersion', 'startDataNode', 'stopDataNode', 'joinNode', 'removeNode',
-  'failover', 'moveData', 'createBackup', 'restoreBackup', 'deleteBackup', 'listBackups', 'configureDataNode',
-] as const;
 
 /** Validates the options and fills in the defaults; throws AgentOptionsError listing every problem. */
 export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
@@ -130,7 +126,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
   if (typeof resolved.backend !== 'object' || resolved.backend === null) {
     problems.push('backend: required, an AgentBackend');
   } else {
-    const missing = BACKEND_METHODS.filter((m) => typeof resolved.backend[m] !== 'function');
+    const missing = AGENT_BACKEND_METHODS.filter((m) => typeof resolved.backend[m] !== 'function');
     if (missing.length > 0) problems.push(`backend: not an AgentBackend, missing ${missing.join(', ')}`);
   }
   if (typeof resolved.logger.child !== 'function') problems.push('logger: must be a pino logger');

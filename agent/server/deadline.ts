@@ -145,4 +145,4 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal, late?: (
   });
 }
 
-export { sleep } from '../../proto/sleep.ts';
+export { sleep } from '../../common/sleep.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { Metadata } from '@grpc/grpc-js';
 import { pino } from 'pino';
-import { systemAgentClock } from './clock.ts';
+import { systemClock } from '../../common/clock.ts';
 import { IdempotencyStore, fingerprintOf, parseIdempotencyKey } from './idempotency.ts';
 import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from '../../proto/status.ts';
 
@@ -17,7 +17,7 @@ async function withStore(fn: (open: (now?: () => number) => Promise<IdempotencyS
   const stores: IdempotencyStore[] = [];
   try {
     await fn(async (now) => {
-      const s = await IdempotencyStore.open({ dir, logger: silent, retentionMs: 60_000, ...(now === undefined ? {} : { clock: { ...systemAgentClock, now } }) });
+      const s = await IdempotencyStore.open({ dir, logger: silent, retentionMs: 60_000, ...(now === undefined ? {} : { clock: { ...systemClock, now } }) });
       stores.push(s);
       return s;
     }, dir);

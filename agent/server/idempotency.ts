@@ -35,7 +35,7 @@ import {
   reviveError,
 } from '../../proto/status.ts';
 import { canonicalJson } from '../../common/canonical-json.ts';
-import { systemAgentClock, type AgentClock } from './clock.ts';
+import { systemClock, type Clock } from '../../common/clock.ts';
 import { raceSignal } from './deadline.ts';
 import { openStateDir, type StateDir } from './state-dir.ts';
 
@@ -75,7 +75,7 @@ export interface IdempotencyStoreOptions {
   /** Records older than this are pruned. @default 24 hours */
   retentionMs?: number;
   /** The records' times and the pruning timer. @default the system's */
-  clock?: AgentClock;
+  clock?: Clock;
   /** How often records are pruned besides at open; 0: only at open. @default a quarter of the retention, within 1 s … 1 hour */
   pruneIntervalMs?: number;
 }
@@ -145,12 +145,12 @@ export class IdempotencyStore {
   readonly #dir: StateDir;
   readonly #logger: Logger;
   readonly #retentionMs: number;
-  readonly #clock: AgentClock;
+  readonly #clock: Clock;
   readonly #inflight = new Map<string, InFlight>();
   #cancelPrune: (() => void) | undefined;
   #closed = false;
 
-  private constructor(dir: StateDir, logger: Logger, retentionMs: number, clock: AgentClock) {
+  private constructor(dir: StateDir, logger: Logger, retentionMs: number, clock: Clock) {
     this.#dir = dir;
     this.#logger = logger;
     this.#retentionMs = retentionMs;
@@ -161,7 +161,7 @@ export class IdempotencyStore {
   static async open(options: IdempotencyStoreOptions): Promise<IdempotencyStore> {
     const dir = typeof options.dir === 'string' ? await openStateDir(options.dir, { create: true }) : options.dir;
     const retentionMs = options.retentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
-    const store = new IdempotencyStore(dir, options.logger, retentionMs, options.clock ?? systemAgentClock);
+    const store = new IdempotencyStore(dir, options.logger, retentionMs, options.clock ?? systemClock);
     await dir.removeLeftovers();
     await store.prune();
     const every = options.pruneIntervalMs ?? Math.min(MAX_PRUNE_INTERVAL_MS, Math.max(1000, Math.floor(retentionMs / 4)));

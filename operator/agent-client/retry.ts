@@ -3,7 +3,7 @@
 // spread by a random jitter so that many callers do not retry in step.
 import { asAgentCallError, isRetryable } from '../../proto/status.ts';
 import type { AgentCallError } from '../../proto/status.ts';
-import { sleep } from '../../proto/sleep.ts';
+import { sleep } from '../../common/sleep.ts';
 
 export interface RetryPolicy {
   /** Delay before the 2nd, 3rd … attempt, in ms; the last one repeats. */

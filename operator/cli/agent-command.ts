@@ -1,14 +1,16 @@
 // coxswain agent — the follower daemon: one per VM. Serves the Agent gRPC service over
-// the Redis backend in the foreground, pino log lines to standard output. SIGTERM or
+// the backend of its engine (agent/engines/registry.ts; Redis Cluster by default) in the
+// foreground, pino log lines to standard output. SIGTERM or
 // SIGINT stops it gracefully WITHOUT stopping the data nodes: the next `coxswain agent`
 // on the same data dir adopts them (a rolling agent restart costs the cluster nothing).
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { AgentOptionsError, resolveAgentOptions, startAgent, type RunningAgent } from '../../agent/daemon.ts';
-import type { AgentBackend } from '../../agent/backend.ts';
+import { AGENT_BACKEND_METHODS, type AgentBackend } from '../../agent/backend.ts';
 import { createAgentLogger } from '../../agent/server/logger.ts';
-import { RedisBackend } from '../../agent/engines/redis/redis-backend.ts';
+import { agentBackendFactory, agentEngineNames, DEFAULT_AGENT_ENGINE, isAgentEngine, UnknownEngineError, type OpenedAgentBackend } from '../../agent/engines/registry.ts';
+import type { EngineName } from '../../desired-state/types.ts';
 import { EXIT_OK, type Command } from './command.ts';
 import type { Output } from './output.ts';
 import { parseCommandLine, UsageError } from './usage.ts';
@@ -26,6 +28,8 @@ const FLAGS: Readonly<Record<string, string>> = {
 };
 
 export interface AgentCommandOptions {
+  /** The engine whose backend serves the calls (the desired state's "engine"). */
+  engine: EngineName;
   dataDir: string;
   secretFile: string;
   host: string;
@@ -58,6 +62,7 @@ export function parseAgentArgs(args: string[]): AgentCommandOptions {
       port: { type: 'string' },
       'agent-id': { type: 'string' },
       zone: { type: 'string' },
+      engine: { type: 'string' },
     },
     { min: 0, max: 0, names: '' },
   );
@@ -69,7 +74,10 @@ export function parseAgentArgs(args: string[]): AgentCommandOptions {
   if (!/^[0-9]+$/.test(portText) || Number(portText) > 65535) {
     throw new UsageError(`--port must be a whole number 0 … 65535 (0 = any free port), got "${portText}"`, NAME);
   }
+  const engine = typeof values['engine'] === 'string' ? values['engine'] : DEFAULT_AGENT_ENGINE;
+  if (!isAgentEngine(engine)) throw new UsageError(`--engine: ${new UnknownEngineError(engine, agentEngineNames()).message}`, NAME);
   const options: AgentCommandOptions = {
+    engine,
     dataDir: path.resolve(dataDir),
     secretFile: path.resolve(secretFile),
     host: typeof values['host'] === 'string' ? values['host'] : '127.0.0.1',
@@ -78,13 +86,10 @@ export function parseAgentArgs(args: string[]): AgentCommandOptions {
     zone: typeof values['zone'] === 'string' ? values['zone'] : 'default',
   };
   // The daemon's own checks, before anything is started; a backend stand-in passes them.
-  const stub = Object.fromEntries(
-    ['getState', 'hasDataNode', 'ensureVersion', 'startDataNode', 'stopDataNode', 'joinNode', 'removeNode', 'failover', 'moveData', 'createBackup', 'restoreBackup', 'deleteBackup', 'listBackups', 'configureDataNode'].map(
-      (m) => [m, () => Promise.reject(new Error('not started'))],
-    ),
-  ) as unknown as AgentBackend;
+  const stub = Object.fromEntries(AGENT_BACKEND_METHODS.map((m) => [m, () => Promise.reject(new Error('not started'))])) as unknown as AgentBackend;
   try {
-    resolveAgentOptions({ ...options, backend: stub, logger: pino({ level: 'silent' }) });
+    const { engine: _engine, ...agentOptions } = options;
+    resolveAgentOptions({ ...agentOptions, backend: stub, logger: pino({ level: 'silent' }) });
   } catch (err) {
     if (err instanceof AgentOptionsError) {
       const text = err.problems.map((p) => p.replace(/^(\w+):/, (_m, field: string) => `${FLAGS[field] ?? field}:`)).join('; ');
@@ -97,17 +102,22 @@ export function parseAgentArgs(args: string[]): AgentCommandOptions {
 
 export interface RunningAgentProcess {
   agent: RunningAgent;
-  backend: RedisBackend;
+  backend: OpenedAgentBackend;
   /** Stops serving and stops watching the data nodes, which keep running. */
   stop(): Promise<void>;
 }
 
-/** Starts the agent over the Redis backend (used by the command; tests may call it in-process). */
+/**
+ * Starts the agent over the backend of `options.engine` (used by the command; tests may
+ * call it in-process). Throws UnknownEngineError for an engine no backend runs.
+ */
 export async function runAgentDaemon(options: AgentCommandOptions, logger = createAgentLogger({ destination: pino.destination(1) })): Promise<RunningAgentProcess> {
-  const backend = await RedisBackend.open({ dir: options.dataDir, logger: logger.child({ agentId: options.agentId }) });
+  const { engine, ...agentOptions } = options;
+  const open = agentBackendFactory(engine);
+  const backend = await open({ dir: options.dataDir, logger: logger.child({ agentId: options.agentId }) });
   let agent: RunningAgent;
   try {
-    agent = await startAgent({ ...options, backend, logger });
+    agent = await startAgent({ ...agentOptions, backend, logger });
   } catch (err) {
     await backend.close();
     throw err;
@@ -127,7 +137,7 @@ export async function runAgentDaemon(options: AgentCommandOptions, logger = crea
 export const agentCommand: Command = {
   name: NAME,
   summary: 'run the agent (follower daemon) of this VM in the foreground',
-  usage: 'coxswain agent --data-dir DIR --secret-file FILE [--host 127.0.0.1] [--port N] [--agent-id ID] [--zone Z]',
+  usage: 'coxswain agent --data-dir DIR --secret-file FILE [--host 127.0.0.1] [--port N] [--agent-id ID] [--zone Z] [--engine redis]',
   help: `Serves the agent's gRPC service for the leader: starts, stops and adopts this
 VM's data nodes (Redis 7.0 / Valkey 8.0) and runs the cluster steps it is asked for.
 Runs in the foreground and writes JSON log lines to standard output; prints
@@ -142,6 +152,8 @@ Options:
   --port N            port to listen on; 0 = any free port (default 0)
   --agent-id ID       the agent's id, a DNS-1123 label (default: from the host name)
   --zone Z            availability zone of this VM (default "default")
+  --engine E          the engine this VM runs, as the desired state's "engine" names it
+                      (default "redis": Redis Cluster)
 
 Exit status: 0 stopped by a signal, 1 failed, 2 usage.`,
   async run(args: string[], io: Output) {

@@ -9,7 +9,7 @@
 // that node's agent, all started at once (commandsRunTogether) — Redis bans a forgotten
 // id for 60 s only, so the members must forget within seconds of each other. A job
 // records each command with its own attempts.
-import type { Clock } from '../ports/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import type { VmProvider } from '../ports/vm-provider.ts';
 import { dataNodes, type ObservedCluster, type ObservedDataNode, type ObservedVm } from '../model/observed.ts';
 import type { Step, StepKind } from '../model/step.ts';

@@ -6,7 +6,7 @@ import type { Job } from '../ports/journal.ts';
 import { observe } from '../observe/observe.ts';
 import { CONFIG_LABEL, RUNNING_SINCE_LABEL } from '../observe/labels.ts';
 import { FakeCluster } from '../reconciler/testing/fake-cluster.ts';
-import { VirtualClock } from '../reconciler/virtual-clock.ts';
+import { VirtualClock } from '../../test/support/virtual-clock.ts';
 import { AGENT_UNREACHABLE, DeadlineExceededError, FailedPreconditionError, StaleLeaderError, UnavailableError } from '../../proto/status.ts';
 import { executeBatch, executeStep, resolveExecutorOptions, retryDelay, ExecutorOptionsError, type ExecuteContext } from './execute-step.ts';
 import { MemoryJournal } from './journal-memory.ts';

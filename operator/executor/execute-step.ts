@@ -10,7 +10,7 @@
 // injected Clock only. When the caller aborts, the job ends 'abandoned' — the next
 // observation and plan decide what to do about its step.
 import { pino, type Logger } from 'pino';
-import type { Clock } from '../ports/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import type { Job, JobCommand, JobStage, Journal } from '../ports/journal.ts';
 import type { VmProvider } from '../ports/vm-provider.ts';
 import type { ObservedCluster } from '../model/observed.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DeadlineExceededError } from '../../proto/status.ts';
-import { VirtualClock } from '../reconciler/virtual-clock.ts';
+import { VirtualClock } from '../../test/support/virtual-clock.ts';
 import { Deadline, withDeadline } from './with-deadline.ts';
 
 const T0 = Date.UTC(2025, 0, 1);

@@ -4,7 +4,7 @@
 // their own. The timer runs on the Clock, never on a real setTimeout, so the simulated
 // world and the virtual clock see it, and it is cancelled as soon as the calls settled.
 import { setMaxListeners } from 'node:events';
-import type { Clock } from '../ports/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import { DeadlineExceededError } from '../../proto/status.ts';
 
 /**

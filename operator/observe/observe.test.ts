@@ -4,7 +4,7 @@ import { configKey } from '../model/observed.ts';
 import type { VmSpec } from '../model/step.ts';
 import type { AgentPort } from '../ports/agent-port.ts';
 import { FakeCluster } from '../reconciler/testing/fake-cluster.ts';
-import { VirtualClock } from '../reconciler/virtual-clock.ts';
+import { VirtualClock } from '../../test/support/virtual-clock.ts';
 import { CONFIG_LABEL, RUNNING_SINCE_LABEL, failedMembersOf, nodeLabels, roleOf } from './labels.ts';
 import { backupRefsOf, observe } from './observe.ts';
 

@@ -7,8 +7,8 @@
 // It never throws for an agent that is down or a sink that cannot be listed: those are
 // facts the planner reasons about (agentUp: false; backups: undefined). It throws only
 // when the VM inventory itself cannot be read, or when the caller aborts.
-import type { Clock } from '../ports/clock.ts';
-import { systemClock } from '../ports/clock.ts';
+import type { Clock } from '../../common/clock.ts';
+import { systemClock } from '../../common/clock.ts';
 import type { VmProvider, VmRecord } from '../ports/vm-provider.ts';
 import type { EngineVersion } from '../../desired-state/types.ts';
 import { sinkKey, type LeaderFacts, type ObservedBackup, type ObservedCluster, type ObservedVm } from '../model/observed.ts';

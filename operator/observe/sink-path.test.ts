@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { commandsFor } from '../executor/commands.ts';
 import type { ObservedCluster } from '../model/observed.ts';
-import { systemClock } from '../ports/clock.ts';
+import { systemClock } from '../../common/clock.ts';
 import type { VmProvider } from '../ports/vm-provider.ts';
 import { resolveSinkPath, sinkToProto } from './labels.ts';
 

@@ -7,7 +7,7 @@ import type { DesiredStateHistory } from '../../desired-state/history.ts';
 import type { Desired } from '../../desired-state/types.ts';
 import type { ObservedCluster } from '../model/observed.ts';
 import type { Plan, StepKind } from '../model/step.ts';
-import { systemClock, type Clock } from '../ports/clock.ts';
+import { systemClock, type Clock } from '../../common/clock.ts';
 import type { Journal } from '../ports/journal.ts';
 import type { VmProvider } from '../ports/vm-provider.ts';
 import { plan } from '../planner/plan.ts';

@@ -20,7 +20,7 @@ import { ReconcilerOptionsError, type Planner, type ReconcilerOptions } from './
 import { FakeCluster } from './testing/fake-cluster.ts';
 import { tinyPlanner } from './testing/tiny-planner.ts';
 import { untilStatus } from './testing/until-status.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { VirtualClock } from '../../test/support/virtual-clock.ts';
 
 const dirs: string[] = [];
 after(async () => {

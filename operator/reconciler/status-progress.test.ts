@@ -16,7 +16,7 @@ import type { Planner } from './options.ts';
 import { Reconciler } from './reconciler.ts';
 import { FakeCluster } from './testing/fake-cluster.ts';
 import { tinyPlanner } from './testing/tiny-planner.ts';
-import { VirtualClock, settle } from './virtual-clock.ts';
+import { VirtualClock, settle } from '../../test/support/virtual-clock.ts';
 
 test('progress through ERROR_STATE and back: the jobs done never decrease for one desired state', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'coxswain-progress-'));

@@ -2,7 +2,7 @@
 // desired state should be worked on now, not at the next tick. The pause runs on the
 // injected Clock; a wake-up that comes while the loop is busy (not pausing) is kept and
 // ends the next pause at once, so none is lost.
-import type { Clock } from '../ports/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 
 export class Wakeup {
   readonly #clock: Clock;

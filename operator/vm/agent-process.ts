@@ -14,7 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { writeFileAtomic } from '../../common/atomic-file.ts';
 import { findPortHolder, isRunning, readProcStat } from '../../common/process-inspect.ts';
-import type { Clock } from '../ports/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import { ProcessStopError, VmOperationCancelledError } from './errors.ts';
 
 /** Where a VM lives on disk. */

@@ -10,7 +10,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readRecord, writeRecord } from '../../agent/node-record.ts';
 import { readCmdline, readProcStat } from '../../common/process-inspect.ts';
-import type { Clock } from '../ports/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import { stopProcess } from './agent-process.ts';
 
 /** A data node process found through its agent's records. */

@@ -30,8 +30,8 @@ import { AgentClient } from '../agent-client/agent-client.ts';
 import type { AgentClientOptions, EpochProvider } from '../agent-client/agent-client.ts';
 import type { VmSpec } from '../model/step.ts';
 import type { AgentPort } from '../ports/agent-port.ts';
-import { systemClock } from '../ports/clock.ts';
-import type { Clock } from '../ports/clock.ts';
+import { systemClock } from '../../common/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import type { VmProvider, VmRecord } from '../ports/vm-provider.ts';
 import {
   endpointOf,

@@ -1,6 +1,6 @@
 // The real leader for the generative harness: operator/reconciler's Reconciler (with the
 // real observe, executor and leader-facts rules inside), given the simulated world's
-// provider, the SimClock, and an in-memory history, journal and facts store that the
+// provider, the VirtualClock, and an in-memory history, journal and facts store that the
 // leaders of one scenario share the way real leaders share a state directory. Offers are
 // validated as the file source validates them (against the accepted latest).
 import { pino } from 'pino';

@@ -1,5 +1,5 @@
 // Runs one scenario: builds the world, starts a leader (the real reconciler, planner
-// and executor, or a planted-bug variant) on the SimClock, offers the desired states
+// and executor, or a planted-bug variant) on the VirtualClock, offers the desired states
 // when the scenario says, injects the faults, lets clients write, and ends when the
 // leader is at rest after the last offer and the last fault — or when it is plainly
 // stuck or looping, or has worked without progress for longer than its options allow
@@ -13,7 +13,7 @@ import type { Desired } from '../../desired-state/types.ts';
 import type { ObservedCluster } from '../../operator/model/observed.ts';
 import type { Plan, Step } from '../../operator/model/step.ts';
 import type { ClusterStatus } from '../../operator/model/status.ts';
-import type { Clock } from '../../operator/ports/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import type { Job } from '../../operator/ports/journal.ts';
 import type { OfferResult } from '../../operator/ports/leader-api.ts';
 import type { VmProvider } from '../../operator/ports/vm-provider.ts';
@@ -24,7 +24,7 @@ import { Oracle } from './oracle.ts';
 import { LivenessWatch, livelockSteps, livenessBound, type LivenessOptions } from './liveness.ts';
 import { MemoryHistory } from './memory-history.ts';
 import type { Scenario } from './scenario.ts';
-import { SimClock } from './sim-clock.ts';
+import { VirtualClock } from '../support/virtual-clock.ts';
 import { checkStaleAnswer, staleEdit } from './stale-edits.ts';
 import type { AgentCode } from './sim-agent.ts';
 import type { SimContext } from './world-agent.ts';
@@ -163,7 +163,7 @@ interface Running {
 }
 
 export async function runScenario<S>(scenario: Scenario, opts: RunOptions<S>): Promise<ScenarioResult> {
-  const clock = new SimClock();
+  const clock = new VirtualClock();
   const world = new World(clock, scenario.world);
   const oracle = opts.oracle === false ? undefined : new Oracle(world);
   const injector = new FaultInjector(scenario.faults);

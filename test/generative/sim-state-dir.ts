@@ -5,7 +5,7 @@
 // 'disk-slow' fault, and counts only if the process that made it still runs when it
 // completes: a process that died meanwhile wrote nothing (the rename never happened).
 import type { StateDir } from '../../agent/server/state-dir.ts';
-import type { SimClock } from './sim-clock.ts';
+import type { VirtualClock } from '../support/virtual-clock.ts';
 
 /** Virtual time of one durable write, ms. */
 export const DISK_WRITE_MS = 2;
@@ -17,7 +17,7 @@ export interface SimStateDirOptions {
   prefix: string;
   /** For messages: the VM. */
   vmId: string;
-  clock: SimClock;
+  clock: VirtualClock;
   /** Whether the agent process that opened this directory still runs. */
   alive: () => boolean;
   /** Extra virtual time of a write now, ms (a 'disk-slow' fault). */

@@ -28,13 +28,13 @@ import type { CallDecision, FaultInjector } from './faults.ts';
 import { malformed } from './malformed.ts';
 import type { Oracle } from './oracle.ts';
 import { NET_MS, SILENT_LOGGER, agentProcess, deliverUnder, type AgentCode, type Delivery } from './sim-agent.ts';
-import type { SimClock } from './sim-clock.ts';
+import type { VirtualClock } from '../support/virtual-clock.ts';
 import type { Caller, World } from './world.ts';
 
 /** What every simulated agent and provider of one scenario share. */
 export interface SimContext {
   world: World;
-  clock: SimClock;
+  clock: VirtualClock;
   faults: FaultInjector;
   /** Called as each mutating agent call starts, with its ordinal (triggers for crashes, restarts, offers). */
   onMutatingCall: (ordinal: number) => void;

@@ -2,14 +2,14 @@
 // way to await a call while the virtual clock runs.
 import type { VmSpec } from '../../operator/model/step.ts';
 import { FaultInjector } from './faults.ts';
-import { SimClock } from './sim-clock.ts';
+import { VirtualClock } from '../support/virtual-clock.ts';
 import type { SimContext } from './world-agent.ts';
 import { WorldProvider } from './world-provider.ts';
 import { DEFAULT_WORLD_PARAMS, World, type WorldParams } from './world.ts';
 import type { Fault } from '../arbitraries/faults.ts';
 
 export interface Kit {
-  clock: SimClock;
+  clock: VirtualClock;
   world: World;
   ctx: SimContext;
   provider: WorldProvider;
@@ -22,7 +22,7 @@ export interface Kit {
 }
 
 export function makeKit(params: Partial<WorldParams> = {}, faults: Fault[] = []): Kit {
-  const clock = new SimClock();
+  const clock = new VirtualClock();
   const world = new World(clock, { ...DEFAULT_WORLD_PARAMS, ...params });
   const ctx: SimContext = { world, clock, faults: new FaultInjector(faults), onMutatingCall: () => undefined };
   const drive = async <T>(p: Promise<T>): Promise<T> => {

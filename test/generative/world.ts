@@ -2,7 +2,7 @@
 // data nodes with roles, the slots each primary serves and the data each node holds,
 // and backups in sinks. The world-agent and world-provider put the agent's and the VM
 // provider's contracts in front of it; the reconciler under test runs unchanged
-// against them, on the SimClock.
+// against them, on the VirtualClock.
 //
 // Data, so that "moved" can be told from "lost": every slot holds a data token (a
 // number). Clients write fresh tokens into the slots of running primaries; a replica
@@ -52,7 +52,7 @@ import type { Sink } from '../../proto/generated/coxswain/agent/v1/Sink.ts';
 import { Rng } from './rng.ts';
 import { rangesText, slotsIn } from '../../common/slot-ranges.ts';
 import { SlotMap, lowestSlots } from './ranges.ts';
-import type { SimClock } from './sim-clock.ts';
+import type { VirtualClock } from '../support/virtual-clock.ts';
 
 // ───────────────────────────── parameters and records ─────────────────────────────
 
@@ -215,7 +215,7 @@ export const FORGET_BAN_MS = 60_000;
 const TRACE_LIMIT = 400;
 
 export class World {
-  readonly clock: SimClock;
+  readonly clock: VirtualClock;
   readonly params: WorldParams;
   readonly violations: Violation[] = [];
   /** The last events (at least 400), for a failing scenario's report. */
@@ -254,7 +254,7 @@ export class World {
   autoKeys = 0;
   writes = 0;
 
-  constructor(clock: SimClock, params: WorldParams) {
+  constructor(clock: VirtualClock, params: WorldParams) {
     this.clock = clock;
     this.params = params;
     this.#rng = new Rng(params.seed);

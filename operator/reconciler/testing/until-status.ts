@@ -3,7 +3,7 @@
 // status). Shared by the reconciler's tests.
 import type { ClusterStatus } from '../../model/status.ts';
 import type { Reconciler } from '../reconciler.ts';
-import { settle, type VirtualClock } from '../virtual-clock.ts';
+import { settle, type VirtualClock } from '../../../test/support/virtual-clock.ts';
 
 export async function untilStatus(r: Reconciler, clock: VirtualClock, pred: (s: ClusterStatus) => boolean, what: string, maxMs = 3_600_000): Promise<ClusterStatus> {
   const limit = clock.now() + maxMs;
