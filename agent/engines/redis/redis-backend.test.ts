@@ -2,6 +2,7 @@
 // the supervisor, adoption by a new backend on the same directory, configuration,
 // versions, removal. Every server is killed by pid in clean-up, even on failure.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
@@ -220,4 +221,19 @@ test('a node that runs but does not answer (SIGSTOP): GetState still answers in 
         // already gone
       }
     }
+  }));
+
+test('a relative local sink path is refused, never taken relative to the VM\'s own directory (every VM must mean one directory)', { timeout: 30_000 }, () =>
+  withBackend(async (open, dir) => {
+    const backend = await open();
+    const sink = { local: { path: 'backups' } };
+    const refused = (e: unknown): boolean => e instanceof InvalidArgumentError && /"backups" is relative/.test(e.message);
+    await assert.rejects(backend.listBackups({ sink }, ctx('ListBackups')), refused);
+    await assert.rejects(backend.deleteBackup({ job: JOB, backupId: 'b1', sink }, ctx('DeleteBackup')), refused);
+    await assert.rejects(backend.createBackup({ job: JOB, backupId: 'b1', nodeIds: [], sink }, ctx('CreateBackup')), refused);
+    // Nothing was written relative to this VM's directory (before the fix, the backup went there).
+    assert.equal(existsSync(path.join(dir, 'backups')), false, 'no backups directory under the agent\'s own directory');
+    // An absolute path is taken as it is.
+    const absolute = path.join(dir, 'abs-sink');
+    assert.deepEqual((await backend.listBackups({ sink: { local: { path: absolute } } }, ctx('ListBackups'))).backups, []);
   }));
