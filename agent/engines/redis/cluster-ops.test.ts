@@ -20,8 +20,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Cluster } from 'ioredis';
 import type { ClusterOptions } from 'ioredis';
 import { freePorts } from '../../../test/support/ports.ts';
-import { RedisClusterOps, clusterCheck, evenSlotRanges, planDrain, planRebalance, runTool } from './cluster-ops.ts';
-import type { MoveProgress } from './cluster-ops.ts';
+import { RedisClusterOps } from './cluster-ops.ts';
+import type { MoveProgress } from './slot-migration.ts';
+import { clusterCheck, runTool } from '../../../test/support/redis-cli-tools.ts';
+import { addEmptyPrimary, evenSlotRanges, formCluster } from '../../../test/support/form-cluster.ts';
+import { drainPrimary, planDrain, planRebalance } from '../../../test/support/rebalance.ts';
 import { isRedisOpError, redisOpError } from './errors.ts';
 import { isRetryable, toServiceError } from '../../../proto/status.ts';
 import type { RedisOpError } from './errors.ts';
@@ -264,7 +267,7 @@ async function formShards(bin: ServerBin, shards: number, replicas: number): Pro
   const repl = nodes.slice(shards);
   const ops = new RedisClusterOps({ logger: LOGGER });
   const t0 = Date.now();
-  const formed = await ops.formCluster(prim.map((s) => s.addr));
+  const formed = await formCluster(ops, prim.map((s) => s.addr));
   const formMs = Date.now() - t0;
   const ids = await Promise.all(prim.map((s) => withNode(s.addr, (c) => command<string>(c, 'CLUSTER', 'MYID'))));
   assert.equal(formed.changed, true);
@@ -375,19 +378,19 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     assert.ok(a && b);
     const ops = new RedisClusterOps({ logger: LOGGER });
     const t0 = Date.now();
-    const r = await ops.formCluster([a.addr]);
+    const r = await formCluster(ops, [a.addr]);
     timed('formCluster 1 primary', Date.now() - t0);
     assert.equal(r.changed, true);
     assertComplete(r.topology, 1, 0);
     await assertCheckOk(a.addr);
 
-    const again = await ops.formCluster([a.addr]);
+    const again = await formCluster(ops, [a.addr]);
     assert.equal(again.changed, false, 'second formCluster is a no-op');
 
     // A node with keys is refused by a new formation.
     const c = clusterClient([a.addr]);
     await c.set('some-key', 'x');
-    const err = await rejects(new RedisClusterOps({ logger: LOGGER }).formCluster([a.addr, b.addr]), 'NOT_EMPTY');
+    const err = await rejects(formCluster(new RedisClusterOps({ logger: LOGGER }), [a.addr, b.addr]), 'NOT_EMPTY');
     assert.match(err.message, /holds 1 keys/);
     assert.match(err.message, /What to do:/);
 
@@ -414,13 +417,13 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     await withNode(lo.addr, (c) => command(c, 'CLUSTER', 'ADDSLOTSRANGE', 0, 8191));
     const ops = new RedisClusterOps({ logger: LOGGER });
     const t0 = Date.now();
-    const r = await ops.formCluster([a.addr, b.addr]);
+    const r = await formCluster(ops, [a.addr, b.addr]);
     timed('formCluster 2 primaries (Valkey 8.0)', Date.now() - t0);
     assert.equal(r.changed, true);
     assertComplete(r.topology, 2, 0);
     await assertCheckOk(b.addr);
     // A node of this cluster is refused as a member of another one.
-    await rejects(new RedisClusterOps({ logger: LOGGER }).formCluster([a.addr, other.addr]), 'FOREIGN_CLUSTER');
+    await rejects(formCluster(new RedisClusterOps({ logger: LOGGER }), [a.addr, other.addr]), 'FOREIGN_CLUSTER');
   });
 
   test('3 primaries × 1 replica: form, failover under load, idempotency, refusals', async (t) => {
@@ -436,7 +439,7 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     await assertCheckOk(first.addr);
 
     await t.test('repeating formCluster and addReplica changes nothing', async () => {
-      assert.equal((await ops.formCluster(primaries.map((s) => s.addr))).changed, false);
+      assert.equal((await formCluster(ops, primaries.map((s) => s.addr))).changed, false);
       const pid = await withNode(first.addr, (c) => command<string>(c, 'CLUSTER', 'MYID'));
       const again = await ops.addReplica(r0.addr, pid);
       assert.equal(again.changed, false);
@@ -497,12 +500,12 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     let newPrimaryId = '';
     await t.test('add a node group and move its share of the slots', async () => {
       t0 = Date.now();
-      const joined = await ops.addEmptyPrimary(np.addr);
+      const joined = await addEmptyPrimary(ops, np.addr);
       const tJoinP = Date.now() - t0;
       newPrimaryId = joined.nodeId;
       const rep = await ops.addReplica(nr.addr, newPrimaryId);
       const tJoin = Date.now() - t0;
-      assert.equal((await ops.addEmptyPrimary(np.addr)).changed, false, 'second addEmptyPrimary is a no-op');
+      assert.equal((await addEmptyPrimary(ops, np.addr)).changed, false, 'second addEmptyPrimary is a no-op');
 
       // The share of the new group: planned from the topology, moved source by source.
       const moves = planRebalance(rep.topology);
@@ -548,7 +551,7 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
       t0 = Date.now();
       const planned = planDrain((await ops.observe()).topology, newPrimaryId);
       assert.equal(planned.length, 3);
-      const drained = await ops.drainPrimary(newPrimaryId);
+      const drained = await drainPrimary(ops, newPrimaryId);
       const tDrain = Date.now() - t0;
       assert.equal(findNode(drained.topology, newPrimaryId)?.slotCount, 0);
       assert.ok(drained.keysMoved > 20_000, `moved ${drained.keysMoved} keys`);
@@ -612,7 +615,7 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     const [fresh] = await start('redis-server', 1);
     const [p0] = primaries;
     assert.ok(fresh && p0);
-    const joined = await ops.addEmptyPrimary(fresh.addr);
+    const joined = await addEmptyPrimary(ops, fresh.addr);
     const id = joined.nodeId;
     await Promise.all(primaries.map((s) => withNode(s.addr, (c) => command(c, 'CLUSTER', 'FORGET', id))));
     const listed = async (addr: NodeAddress): Promise<boolean> =>
@@ -698,7 +701,7 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     const [v] = await start('valkey-server', 1);
     assert.ok(p && v);
     const ops = new RedisClusterOps({ logger: LOGGER });
-    await ops.formCluster([p.addr]);
+    await formCluster(ops, [p.addr]);
     const c = clusterClient([p.addr]);
     await writeKeys(c, 10_000);
     const pid = await withNode(p.addr, (cl) => command<string>(cl, 'CLUSTER', 'MYID'));
@@ -737,7 +740,7 @@ describe('reshard: moveSlots versus redis-cli --cluster reshard (COXSWAIN_BENCH_
     assert.ok(extra && extraReplica);
     const c = clusterClient(primaries.map((s) => s.addr));
     await writeKeys(c, 100_000);
-    const toId = (await ops.addEmptyPrimary(extra.addr)).nodeId;
+    const toId = (await addEmptyPrimary(ops, extra.addr)).nodeId;
     await ops.addReplica(extraReplica.addr, toId);
     const a = primaries[0];
     assert.ok(a);
@@ -786,7 +789,7 @@ describe('reshard: moveSlots versus redis-cli --cluster reshard (COXSWAIN_BENCH_
       const [x, y] = nodes;
       assert.ok(x && y);
       const ops = new RedisClusterOps({ logger: LOGGER });
-      const formed = await ops.formCluster([x.addr, y.addr]);
+      const formed = await formCluster(ops, [x.addr, y.addr]);
       const c = clusterClient([x.addr]);
       await writeKeys(c, 5_000);
       const [p1, p2] = primariesOf(formed.topology);
