@@ -23,15 +23,14 @@ import { freePorts } from '../../../test/support/ports.ts';
 import { RedisClusterOps } from './cluster-ops.ts';
 import type { MoveProgress } from './slot-migration.ts';
 import { clusterCheck, runTool } from '../../../test/support/redis-cli-tools.ts';
-import { addEmptyPrimary, evenSlotRanges, formCluster } from '../../../test/support/form-cluster.ts';
+import { addEmptyPrimary, formCluster } from '../../../test/support/form-cluster.ts';
 import { drainPrimary, planDrain, planRebalance } from '../../../test/support/rebalance.ts';
-import { isRedisOpError, redisOpError } from './errors.ts';
-import { isRetryable, toServiceError } from '../../../proto/status.ts';
+import { isRedisOpError } from './errors.ts';
 import type { RedisOpError } from './errors.ts';
 import { command, formatAddr, withNode } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
 import { findNode, parseClusterNodes, primariesOf, replicasOf } from './topology.ts';
-import type { Topology, TopologyNode } from './topology.ts';
+import type { Topology } from './topology.ts';
 import { SLOT_COUNT } from '../../../common/slot-ranges.ts';
 import { closeCluster } from '../../../test/support/close-cluster.ts';
 
@@ -280,87 +279,6 @@ async function formShards(bin: ServerBin, shards: number, replicas: number): Pro
     if (r && pid) await ops.addReplica(r.addr, pid);
   }
   return { ops, primaries: prim, replicas: repl, formMs, joinMs: Date.now() - t1 };
-}
-
-// ---------------------------------------------------------------------------------
-// Pure parts: slot plans and errors
-
-function primary(id: string, ranges: [number, number][]): TopologyNode {
-  const slots = ranges.map(([start, end]) => ({ start, end }));
-  return {
-    id,
-    addr: { host: '127.0.0.1', port: 1 },
-    busPort: 10001,
-    role: 'primary',
-    primaryId: null,
-    slots,
-    slotCount: slots.reduce((n, r) => n + r.end - r.start + 1, 0),
-    flags: ['master'],
-    configEpoch: 1,
-    migrating: [],
-    importing: [],
-    reachable: true,
-  };
-}
-
-describe('slot plans and errors (no servers)', () => {
-  test('evenSlotRanges covers 0-16383 for 1, 2 and 3 primaries', () => {
-    assert.deepEqual(evenSlotRanges(1), [{ start: 0, end: 16383 }]);
-    assert.deepEqual(evenSlotRanges(2), [{ start: 0, end: 8191 }, { start: 8192, end: 16383 }]);
-    assert.deepEqual(evenSlotRanges(3), [{ start: 0, end: 5460 }, { start: 5461, end: 10921 }, { start: 10922, end: 16383 }]);
-  });
-
-  test('planRebalance gives an empty primary its share; an even cluster plans nothing', () => {
-    const t: Topology = { nodes: evenSlotRanges(3).map((r, i) => primary(`p${i}`, [[r.start, r.end]])).concat(primary('new', [])) };
-    const moves = planRebalance(t);
-    assert.equal(moves.reduce((n, m) => n + m.slots.length, 0), 4096);
-    assert.ok(moves.every((m) => m.toId === 'new'));
-    const after: Topology = {
-      nodes: t.nodes.map((n) => {
-        const gone = new Set(moves.filter((m) => m.fromId === n.id).flatMap((m) => m.slots));
-        const got = moves.filter((m) => m.toId === n.id).flatMap((m) => m.slots);
-        const slots = [...n.slots.flatMap((r) => Array.from({ length: r.end - r.start + 1 }, (_, k) => r.start + k)).filter((x) => !gone.has(x)), ...got];
-        return { ...n, slots: slotsToRangesLocal(slots), slotCount: slots.length };
-      }),
-    };
-    assert.deepEqual(planRebalance(after), []);
-  });
-
-  test('planDrain spreads a primary over the others, fewest first, in contiguous runs', () => {
-    const t: Topology = { nodes: [primary('a', [[0, 4999]]), primary('b', [[5000, 9999]]), primary('c', [[10000, 12000]]), primary('x', [[12001, 16383]])] };
-    const moves = planDrain(t, 'x');
-    const got = new Map(moves.map((m) => [m.toId, m.slots.length]));
-    assert.equal(moves.reduce((n, m) => n + m.slots.length, 0), 4383);
-    // c had 2001, a and b 5000: c is filled up to 5000 first (2999), then the other
-    // 1384 are shared (462, 461, 461): everyone ends at 5461 or 5462.
-    assert.deepEqual([...got.entries()].sort(), [['a', 462], ['b', 461], ['c', 3460]]);
-    for (const m of moves) assert.equal(m.slots[m.slots.length - 1]! - m.slots[0]! + 1, m.slots.length, 'contiguous');
-    assert.deepEqual(planDrain(t, 'nobody'), []);
-  });
-
-  test('errors: gRPC classes of the agent contract, transient or terminal, what failed and what to do', () => {
-    const e = redisOpError({ op: 'removeNode', reason: 'NOT_EMPTY', nodeId: 'f'.repeat(40), addr: '127.0.0.1:7000', detail: 'it owns 5 slots (0-4)', action: 'drain it first' });
-    assert.equal(e.message, 'removeNode: node ffffffff… (127.0.0.1:7000): it owns 5 slots (0-4). What to do: drain it first');
-    assert.equal(e.kind, 'terminal');
-    assert.equal(isRetryable(e), false);
-    assert.equal(e.details['nodeId'], 'f'.repeat(40));
-    assert.equal(toServiceError(e).code, 9, 'FAILED_PRECONDITION on the wire');
-    const u = redisOpError({ op: 'observe', reason: 'UNREACHABLE', addr: '127.0.0.1:7001', detail: 'refused', action: 'start it' });
-    assert.equal(isRetryable(u), true);
-    assert.equal(toServiceError(u).code, 14, 'UNAVAILABLE on the wire');
-    assert.equal(isRetryable(redisOpError({ op: 'moveSlots', reason: 'OP_ABORTED', detail: 'stopped', action: 'call again' })), true);
-  });
-});
-
-function slotsToRangesLocal(slots: number[]): { start: number; end: number }[] {
-  const sorted = [...slots].sort((a, b) => a - b);
-  const out: { start: number; end: number }[] = [];
-  for (const x of sorted) {
-    const last = out[out.length - 1];
-    if (last && x === last.end + 1) last.end = x;
-    else out.push({ start: x, end: x });
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------
