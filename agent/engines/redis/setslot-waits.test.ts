@@ -1,4 +1,4 @@
-// Slot moves and the replica acknowledgement of CLUSTER SETSLOT (cluster-ops.ts,
+// Slot moves and the replica acknowledgement of CLUSTER SETSLOT (slot-migration.ts,
 // `migrate`). Valkey 8.0 holds each SETSLOT on a primary with replicas until every
 // replica acknowledged it; sent down one connection, those waits are in series, one per
 // SETSLOT (5,460 for a move of 1365 slots: 9.7-16.3 s per move measured, against
