@@ -6,7 +6,7 @@ import type { VerifyReport, WriterCounts, WriterStats } from '../support/writer.
 /**
  * The operations, in the order each side runs them (each builds on the one before).
  * Scaling is measured twice: on Redis 7.0, and after the upgrade on Valkey 8.0, whose
- * CLUSTER SETSLOT waits for the primary's replicas (agent/engines/redis/cluster-ops.ts,
+ * CLUSTER SETSLOT waits for the primary's replicas (agent/engines/redis/slot-migration.ts,
  * `migrate`), so a slot move costs more there.
  */
 export const OPERATIONS = [

@@ -835,7 +835,7 @@ export class World {
     if (selection === 'all') moving = owned;
     else if (selection === 'slotCount') moving = lowestSlots(owned, r.slotCount ?? 0);
     else if (selection === 'slots') {
-      // As the real agent (cluster-ops.ts moveSlots): slots already at the target are
+      // As the real agent (slot-migration.ts moveSlots): slots already at the target are
       // skipped, so a repeated move changes nothing; a slot served by neither the source nor
       // the target (a third node took it, or nobody serves it) refuses the whole call before
       // anything moves. Refusing is the safe choice: the step was planned from an

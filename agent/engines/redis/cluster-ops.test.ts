@@ -20,15 +20,17 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Cluster } from 'ioredis';
 import type { ClusterOptions } from 'ioredis';
 import { freePorts } from '../../../test/support/ports.ts';
-import { RedisClusterOps, clusterCheck, evenSlotRanges, planDrain, planRebalance, runTool } from './cluster-ops.ts';
-import type { MoveProgress } from './cluster-ops.ts';
-import { isRedisOpError, redisOpError } from './errors.ts';
-import { isRetryable, toServiceError } from '../../../proto/status.ts';
+import { RedisClusterOps } from './cluster-ops.ts';
+import type { MoveProgress } from './slot-migration.ts';
+import { clusterCheck, runTool } from '../../../test/support/redis-cli-tools.ts';
+import { addEmptyPrimary, formCluster } from '../../../test/support/form-cluster.ts';
+import { drainPrimary, planDrain, planRebalance } from '../../../test/support/rebalance.ts';
+import { isRedisOpError } from './errors.ts';
 import type { RedisOpError } from './errors.ts';
 import { command, formatAddr, withNode } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
 import { findNode, parseClusterNodes, primariesOf, replicasOf } from './topology.ts';
-import type { Topology, TopologyNode } from './topology.ts';
+import type { Topology } from './topology.ts';
 import { SLOT_COUNT } from '../../../common/slot-ranges.ts';
 import { closeCluster } from '../../../test/support/close-cluster.ts';
 
@@ -264,7 +266,7 @@ async function formShards(bin: ServerBin, shards: number, replicas: number): Pro
   const repl = nodes.slice(shards);
   const ops = new RedisClusterOps({ logger: LOGGER });
   const t0 = Date.now();
-  const formed = await ops.formCluster(prim.map((s) => s.addr));
+  const formed = await formCluster(ops, prim.map((s) => s.addr));
   const formMs = Date.now() - t0;
   const ids = await Promise.all(prim.map((s) => withNode(s.addr, (c) => command<string>(c, 'CLUSTER', 'MYID'))));
   assert.equal(formed.changed, true);
@@ -277,87 +279,6 @@ async function formShards(bin: ServerBin, shards: number, replicas: number): Pro
     if (r && pid) await ops.addReplica(r.addr, pid);
   }
   return { ops, primaries: prim, replicas: repl, formMs, joinMs: Date.now() - t1 };
-}
-
-// ---------------------------------------------------------------------------------
-// Pure parts: slot plans and errors
-
-function primary(id: string, ranges: [number, number][]): TopologyNode {
-  const slots = ranges.map(([start, end]) => ({ start, end }));
-  return {
-    id,
-    addr: { host: '127.0.0.1', port: 1 },
-    busPort: 10001,
-    role: 'primary',
-    primaryId: null,
-    slots,
-    slotCount: slots.reduce((n, r) => n + r.end - r.start + 1, 0),
-    flags: ['master'],
-    configEpoch: 1,
-    migrating: [],
-    importing: [],
-    reachable: true,
-  };
-}
-
-describe('slot plans and errors (no servers)', () => {
-  test('evenSlotRanges covers 0-16383 for 1, 2 and 3 primaries', () => {
-    assert.deepEqual(evenSlotRanges(1), [{ start: 0, end: 16383 }]);
-    assert.deepEqual(evenSlotRanges(2), [{ start: 0, end: 8191 }, { start: 8192, end: 16383 }]);
-    assert.deepEqual(evenSlotRanges(3), [{ start: 0, end: 5460 }, { start: 5461, end: 10921 }, { start: 10922, end: 16383 }]);
-  });
-
-  test('planRebalance gives an empty primary its share; an even cluster plans nothing', () => {
-    const t: Topology = { nodes: evenSlotRanges(3).map((r, i) => primary(`p${i}`, [[r.start, r.end]])).concat(primary('new', [])) };
-    const moves = planRebalance(t);
-    assert.equal(moves.reduce((n, m) => n + m.slots.length, 0), 4096);
-    assert.ok(moves.every((m) => m.toId === 'new'));
-    const after: Topology = {
-      nodes: t.nodes.map((n) => {
-        const gone = new Set(moves.filter((m) => m.fromId === n.id).flatMap((m) => m.slots));
-        const got = moves.filter((m) => m.toId === n.id).flatMap((m) => m.slots);
-        const slots = [...n.slots.flatMap((r) => Array.from({ length: r.end - r.start + 1 }, (_, k) => r.start + k)).filter((x) => !gone.has(x)), ...got];
-        return { ...n, slots: slotsToRangesLocal(slots), slotCount: slots.length };
-      }),
-    };
-    assert.deepEqual(planRebalance(after), []);
-  });
-
-  test('planDrain spreads a primary over the others, fewest first, in contiguous runs', () => {
-    const t: Topology = { nodes: [primary('a', [[0, 4999]]), primary('b', [[5000, 9999]]), primary('c', [[10000, 12000]]), primary('x', [[12001, 16383]])] };
-    const moves = planDrain(t, 'x');
-    const got = new Map(moves.map((m) => [m.toId, m.slots.length]));
-    assert.equal(moves.reduce((n, m) => n + m.slots.length, 0), 4383);
-    // c had 2001, a and b 5000: c is filled up to 5000 first (2999), then the other
-    // 1384 are shared (462, 461, 461): everyone ends at 5461 or 5462.
-    assert.deepEqual([...got.entries()].sort(), [['a', 462], ['b', 461], ['c', 3460]]);
-    for (const m of moves) assert.equal(m.slots[m.slots.length - 1]! - m.slots[0]! + 1, m.slots.length, 'contiguous');
-    assert.deepEqual(planDrain(t, 'nobody'), []);
-  });
-
-  test('errors: gRPC classes of the agent contract, transient or terminal, what failed and what to do', () => {
-    const e = redisOpError({ op: 'removeNode', reason: 'NOT_EMPTY', nodeId: 'f'.repeat(40), addr: '127.0.0.1:7000', detail: 'it owns 5 slots (0-4)', action: 'drain it first' });
-    assert.equal(e.message, 'removeNode: node ffffffff… (127.0.0.1:7000): it owns 5 slots (0-4). What to do: drain it first');
-    assert.equal(e.kind, 'terminal');
-    assert.equal(isRetryable(e), false);
-    assert.equal(e.details['nodeId'], 'f'.repeat(40));
-    assert.equal(toServiceError(e).code, 9, 'FAILED_PRECONDITION on the wire');
-    const u = redisOpError({ op: 'observe', reason: 'UNREACHABLE', addr: '127.0.0.1:7001', detail: 'refused', action: 'start it' });
-    assert.equal(isRetryable(u), true);
-    assert.equal(toServiceError(u).code, 14, 'UNAVAILABLE on the wire');
-    assert.equal(isRetryable(redisOpError({ op: 'moveSlots', reason: 'OP_ABORTED', detail: 'stopped', action: 'call again' })), true);
-  });
-});
-
-function slotsToRangesLocal(slots: number[]): { start: number; end: number }[] {
-  const sorted = [...slots].sort((a, b) => a - b);
-  const out: { start: number; end: number }[] = [];
-  for (const x of sorted) {
-    const last = out[out.length - 1];
-    if (last && x === last.end + 1) last.end = x;
-    else out.push({ start: x, end: x });
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------
@@ -375,19 +296,19 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     assert.ok(a && b);
     const ops = new RedisClusterOps({ logger: LOGGER });
     const t0 = Date.now();
-    const r = await ops.formCluster([a.addr]);
+    const r = await formCluster(ops, [a.addr]);
     timed('formCluster 1 primary', Date.now() - t0);
     assert.equal(r.changed, true);
     assertComplete(r.topology, 1, 0);
     await assertCheckOk(a.addr);
 
-    const again = await ops.formCluster([a.addr]);
+    const again = await formCluster(ops, [a.addr]);
     assert.equal(again.changed, false, 'second formCluster is a no-op');
 
     // A node with keys is refused by a new formation.
     const c = clusterClient([a.addr]);
     await c.set('some-key', 'x');
-    const err = await rejects(new RedisClusterOps({ logger: LOGGER }).formCluster([a.addr, b.addr]), 'NOT_EMPTY');
+    const err = await rejects(formCluster(new RedisClusterOps({ logger: LOGGER }), [a.addr, b.addr]), 'NOT_EMPTY');
     assert.match(err.message, /holds 1 keys/);
     assert.match(err.message, /What to do:/);
 
@@ -414,13 +335,13 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     await withNode(lo.addr, (c) => command(c, 'CLUSTER', 'ADDSLOTSRANGE', 0, 8191));
     const ops = new RedisClusterOps({ logger: LOGGER });
     const t0 = Date.now();
-    const r = await ops.formCluster([a.addr, b.addr]);
+    const r = await formCluster(ops, [a.addr, b.addr]);
     timed('formCluster 2 primaries (Valkey 8.0)', Date.now() - t0);
     assert.equal(r.changed, true);
     assertComplete(r.topology, 2, 0);
     await assertCheckOk(b.addr);
     // A node of this cluster is refused as a member of another one.
-    await rejects(new RedisClusterOps({ logger: LOGGER }).formCluster([a.addr, other.addr]), 'FOREIGN_CLUSTER');
+    await rejects(formCluster(new RedisClusterOps({ logger: LOGGER }), [a.addr, other.addr]), 'FOREIGN_CLUSTER');
   });
 
   test('3 primaries × 1 replica: form, failover under load, idempotency, refusals', async (t) => {
@@ -436,7 +357,7 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     await assertCheckOk(first.addr);
 
     await t.test('repeating formCluster and addReplica changes nothing', async () => {
-      assert.equal((await ops.formCluster(primaries.map((s) => s.addr))).changed, false);
+      assert.equal((await formCluster(ops, primaries.map((s) => s.addr))).changed, false);
       const pid = await withNode(first.addr, (c) => command<string>(c, 'CLUSTER', 'MYID'));
       const again = await ops.addReplica(r0.addr, pid);
       assert.equal(again.changed, false);
@@ -497,12 +418,12 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     let newPrimaryId = '';
     await t.test('add a node group and move its share of the slots', async () => {
       t0 = Date.now();
-      const joined = await ops.addEmptyPrimary(np.addr);
+      const joined = await addEmptyPrimary(ops, np.addr);
       const tJoinP = Date.now() - t0;
       newPrimaryId = joined.nodeId;
       const rep = await ops.addReplica(nr.addr, newPrimaryId);
       const tJoin = Date.now() - t0;
-      assert.equal((await ops.addEmptyPrimary(np.addr)).changed, false, 'second addEmptyPrimary is a no-op');
+      assert.equal((await addEmptyPrimary(ops, np.addr)).changed, false, 'second addEmptyPrimary is a no-op');
 
       // The share of the new group: planned from the topology, moved source by source.
       const moves = planRebalance(rep.topology);
@@ -548,7 +469,7 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
       t0 = Date.now();
       const planned = planDrain((await ops.observe()).topology, newPrimaryId);
       assert.equal(planned.length, 3);
-      const drained = await ops.drainPrimary(newPrimaryId);
+      const drained = await drainPrimary(ops, newPrimaryId);
       const tDrain = Date.now() - t0;
       assert.equal(findNode(drained.topology, newPrimaryId)?.slotCount, 0);
       assert.ok(drained.keysMoved > 20_000, `moved ${drained.keysMoved} keys`);
@@ -612,7 +533,7 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     const [fresh] = await start('redis-server', 1);
     const [p0] = primaries;
     assert.ok(fresh && p0);
-    const joined = await ops.addEmptyPrimary(fresh.addr);
+    const joined = await addEmptyPrimary(ops, fresh.addr);
     const id = joined.nodeId;
     await Promise.all(primaries.map((s) => withNode(s.addr, (c) => command(c, 'CLUSTER', 'FORGET', id))));
     const listed = async (addr: NodeAddress): Promise<boolean> =>
@@ -698,7 +619,7 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
     const [v] = await start('valkey-server', 1);
     assert.ok(p && v);
     const ops = new RedisClusterOps({ logger: LOGGER });
-    await ops.formCluster([p.addr]);
+    await formCluster(ops, [p.addr]);
     const c = clusterClient([p.addr]);
     await writeKeys(c, 10_000);
     const pid = await withNode(p.addr, (cl) => command<string>(cl, 'CLUSTER', 'MYID'));
@@ -737,7 +658,7 @@ describe('reshard: moveSlots versus redis-cli --cluster reshard (COXSWAIN_BENCH_
     assert.ok(extra && extraReplica);
     const c = clusterClient(primaries.map((s) => s.addr));
     await writeKeys(c, 100_000);
-    const toId = (await ops.addEmptyPrimary(extra.addr)).nodeId;
+    const toId = (await addEmptyPrimary(ops, extra.addr)).nodeId;
     await ops.addReplica(extraReplica.addr, toId);
     const a = primaries[0];
     assert.ok(a);
@@ -786,7 +707,7 @@ describe('reshard: moveSlots versus redis-cli --cluster reshard (COXSWAIN_BENCH_
       const [x, y] = nodes;
       assert.ok(x && y);
       const ops = new RedisClusterOps({ logger: LOGGER });
-      const formed = await ops.formCluster([x.addr, y.addr]);
+      const formed = await formCluster(ops, [x.addr, y.addr]);
       const c = clusterClient([x.addr]);
       await writeKeys(c, 5_000);
       const [p1, p2] = primariesOf(formed.topology);

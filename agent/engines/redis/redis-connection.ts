@@ -9,6 +9,7 @@ import { getMaxListeners, setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import { abortedError, isRedisOpError, redisOpError, throwIfAborted } from './errors.ts';
 import type { RedisOpError } from './errors.ts';
+import { errorText } from '../../../common/error-text.ts';
 
 export interface NodeAddress {
   host: string;
@@ -203,6 +204,12 @@ export async function commandBuffer<T = unknown>(client: Redis, name: string, ..
 export function replyErrorText(err: unknown): string | undefined {
   if (err instanceof Error && err.name === 'ReplyError') return err.message;
   return undefined;
+}
+
+/** A Redis operation's detail, a Redis reply's error, or errorText. */
+export function redisErrorText(err: unknown): string {
+  if (isRedisOpError(err)) return err.redis.detail;
+  return replyErrorText(err) ?? errorText(err);
 }
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);

@@ -20,7 +20,7 @@ import type { Cluster } from 'ioredis';
 import { freePorts } from '../../../test/support/ports.ts';
 import { CancelledError, DataLossError, FailedPreconditionError } from '../../../proto/status.ts';
 import { createBackup, readBackupManifest } from './backup.ts';
-import { runTool } from './cluster-ops.ts';
+import { runTool } from '../../../test/support/redis-cli-tools.ts';
 import { command, withNode } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
 import { RESTORE_MARKER_KEY, keySlot, restoreBackup } from './restore.ts';

@@ -1,4 +1,4 @@
-// Slot moves and the replica acknowledgement of CLUSTER SETSLOT (cluster-ops.ts,
+// Slot moves and the replica acknowledgement of CLUSTER SETSLOT (slot-migration.ts,
 // `migrate`). Valkey 8.0 holds each SETSLOT on a primary with replicas until every
 // replica acknowledged it; sent down one connection, those waits are in series, one per
 // SETSLOT (5,460 for a move of 1365 slots: 9.7-16.3 s per move measured, against
@@ -21,7 +21,9 @@ import type { BareNode } from '../../../test/bench/bare-cluster.ts';
 import { ENGINE_CONFIG } from '../../../test/bench/ops.ts';
 import { freePorts } from '../../../test/support/ports.ts';
 import { ClusterWriter } from '../../../test/support/writer.ts';
-import { RedisClusterOps, clusterCheck } from './cluster-ops.ts';
+import { RedisClusterOps } from './cluster-ops.ts';
+import { clusterCheck } from '../../../test/support/redis-cli-tools.ts';
+import { formCluster } from '../../../test/support/form-cluster.ts';
 import { command, withNode } from './redis-connection.ts';
 import type { NodeAddress } from './redis-connection.ts';
 import { findNode, parseInfo } from './topology.ts';
@@ -64,7 +66,7 @@ async function twoGroups(version: '7.0' | '8.0'): Promise<{ ops: RedisClusterOps
   const addrs = nodes.map((n) => ({ host: HOST, port: n.port }));
   const primaries = addrs.slice(0, 2);
   const ops = new RedisClusterOps({ seeds: primaries, slotWindow: WINDOW, setslotConnections: CONNECTIONS });
-  await ops.formCluster(primaries);
+  await formCluster(ops, primaries);
   const ids = await Promise.all(primaries.map((a) => withNode(a, (c) => command<string>(c, 'CLUSTER', 'MYID'))));
   for (let i = 0; i < 2; i++) {
     const replica = addrs[2 + i];

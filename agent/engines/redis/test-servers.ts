@@ -15,6 +15,7 @@ import { readRecord } from '../../node-record.ts';
 import { isRunning, readCmdline, readProcStat } from '../../../common/process-inspect.ts';
 import type { DataNodeSpec } from '../engine.ts';
 import { RedisClusterOps } from './cluster-ops.ts';
+import { formCluster } from '../../../test/support/form-cluster.ts';
 import { command, withNode, type NodeAddress } from './redis-connection.ts';
 import { RedisEngine } from './redis-engine.ts';
 
@@ -131,7 +132,7 @@ export async function startTestCluster(
   const prim = all.slice(0, primaries);
   const replicas = all.slice(primaries);
   const ops = new RedisClusterOps();
-  await ops.formCluster(prim);
+  await formCluster(ops, prim);
   const ids = await Promise.all(prim.map((a) => withNode(a, (c) => command<string>(c, 'CLUSTER', 'MYID'))));
   for (const [i, r] of replicas.entries()) {
     const primaryId = ids[i % primaries];
