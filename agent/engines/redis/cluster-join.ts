@@ -102,7 +102,7 @@ export async function addReplica(ops: RedisClusterOps, node: NodeAddress, primar
       nodeId: id,
       addr: formatAddr(node),
       detail: `it is a primary owning ${current.slotCount} slots`,
-      action: 'drain it first (drainPrimary), then make it a replica',
+      action: 'move its slots to the other primaries first (MoveData), then make it a replica',
     });
   }
   if (current && current.role === 'primary' && replicasOf(before.topology, id).length > 0) {

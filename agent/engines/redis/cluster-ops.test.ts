@@ -368,7 +368,7 @@ describe('Redis Cluster operations on real servers', { concurrency: CONCURRENCY,
       const p = primariesOf(t1).find((n) => n.slotCount > 0);
       assert.ok(p);
       const e = await rejects(ops.removeNode(p.id), 'NOT_EMPTY');
-      assert.match(e.message, /drainPrimary/);
+      assert.match(e.message, /move its slots to the other primaries first \(MoveData\)/);
       await rejects(ops.failover('0'.repeat(40)), 'UNKNOWN_NODE');
     });
 

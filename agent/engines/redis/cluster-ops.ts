@@ -180,7 +180,7 @@ export class RedisClusterOps {
         op,
         reason: 'BAD_ARGUMENT',
         detail: 'no cluster member address is known',
-        action: 'construct RedisClusterOps with seeds, or call formCluster first',
+        action: 'construct RedisClusterOps with the addresses of members of a formed cluster',
       });
     }
     return seeds;

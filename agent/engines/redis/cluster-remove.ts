@@ -47,7 +47,7 @@ export async function removeNode(ops: RedisClusterOps, id: string, opts: OpOptio
       nodeId: id,
       addr: formatAddr(node.addr),
       detail: `it owns ${node.slotCount} slots (${rangesText(node.slots)})`,
-      action: 'move its data away first with drainPrimary, then remove it',
+      action: 'move its slots to the other primaries first (MoveData), then remove it',
     });
   }
   const replicas = replicasOf(obs.topology, id);
