@@ -58,23 +58,8 @@ const CONCERNS: readonly ((ctx: PlanContext) => void)[] = [
 ];
 
 export function plan(desired: Desired, observed: ObservedCluster): Plan {
-  const view = new ClusterView(desired, observed);
-  const layout = computeLayout(view, desired.running);
-  const batch = new Batch(
-    view.topologyAgrees,
-    (nodeId) => view.nodeById.get(nodeId)?.vmId,
-    (nodeId) => view.agreesWithout(nodeId),
-  );
-  const ctx: PlanContext = {
-    desired,
-    view,
-    layout,
-    batch,
-    running: desired.running || workNeedingNodes(view, layout) !== undefined,
-    forming: !observed.facts.formed && view.assigned < REDIS_SLOTS,
-    restorePending: restorePending(view),
-    upgradeFirst: new Set(),
-  };
+  const ctx = planContext(desired, observed);
+  const { batch } = ctx;
   checkDataLoss(ctx);
   if (batch.blocked.length === 0) for (const concern of CONCERNS) concern(ctx);
   const blocked = batch.blocked;
@@ -85,4 +70,25 @@ export function plan(desired: Desired, observed: ObservedCluster): Plan {
   if (diffs.length > 0) waiting = diffs.map((d) => `no step can be planned yet for: ${d}`);
   const done = next.length === 0 && waiting.length === 0;
   return { next, done, waiting, remaining: done ? 0 : Math.max(next.length, batch.estimated, 1), blocked: [] };
+}
+
+/** What every concern reads: the index of the observation, the target layout, an empty batch and the derived facts (context.ts). */
+export function planContext(desired: Desired, observed: ObservedCluster): PlanContext {
+  const view = new ClusterView(desired, observed);
+  const layout = computeLayout(view, desired.running);
+  const batch = new Batch(
+    view.topologyAgrees,
+    (nodeId) => view.nodeById.get(nodeId)?.vmId,
+    (nodeId) => view.agreesWithout(nodeId),
+  );
+  return {
+    desired,
+    view,
+    layout,
+    batch,
+    running: desired.running || workNeedingNodes(view, layout) !== undefined,
+    forming: !observed.facts.formed && view.assigned < REDIS_SLOTS,
+    restorePending: restorePending(view),
+    upgradeFirst: new Set(),
+  };
 }
