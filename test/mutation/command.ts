@@ -138,7 +138,7 @@ export class CoxswainTestRunner implements TestRunner {
     return { status: MutantRunStatus.Killed, killedBy: ['all'], failureMessage: v.detail ?? v.how ?? '', nrOfTests: 1 };
   }
 
-  async dispose(): Promise<void> {
+  dispose(): Promise<void> {
     for (const child of running) child.kill('SIGKILL');
     return Promise.resolve();
   }
