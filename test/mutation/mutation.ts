@@ -284,7 +284,7 @@ function mergeVerdicts(report: Report): Map<string, KnownVerdict> {
  * Per mutated file, a hash of everything but the file itself that decides its mutants'
  * fate: its unit tests and all they import, the generative stage and all it imports (when
  * the file has that stage), the regression corpus, and test/mutation/. Stryker's
- * incremental mode sees changes to the mutated file only (its command runner reports no
+ * incremental mode sees changes to the mutated file only (its test runner reports no
  * test files), so a file whose fingerprint changed is dropped from the incremental file
  * before the run: all its mutants run again.
  */
@@ -301,7 +301,7 @@ function fingerprints(): Record<string, string> {
   };
   const shared = createHash('sha256');
   for (const f of graph.files.filter((f) => f.startsWith('test/mutation/')).sort()) shared.update(`${f}:${contentHash(f)}\n`);
-  for (const f of ['test/mutation/stryker.config.json', 'test/mutation/ignore-logs.mjs', 'test/mutation/command.mjs']) shared.update(`${f}:${contentHash(f)}\n`);
+  for (const f of ['test/mutation/stryker.config.json', 'test/mutation/ignore-logs.mjs', 'test/mutation/test-runner.mjs']) shared.update(`${f}:${contentHash(f)}\n`);
   const corpus = path.resolve('test/regressions');
   if (existsSync(corpus)) for (const f of readDirSorted(corpus)) shared.update(`${f}:${contentHash(path.join(corpus, f))}\n`);
   const sharedHash = shared.digest('hex');
