@@ -55,8 +55,8 @@ export interface ObservedDataNode {
   /** Digest of the cluster topology as this node sees it; '' when down. All up members agree ⇔ equal digests. */
   topologyDigest: string;
   /**
-   * Engine ids of the members this node flags failed (`fail`, the cluster's verdict) and
-   * that serve no slot, sorted (DataNode.engine_params failed_members). Absent or empty:
+   * Engine ids of the members this node flags failed (`fail`, or `fail?`: a ghost only a
+   * few members know never gets the cluster's verdict) and that serve no slot, sorted (DataNode.engine_params failed_members). Absent or empty:
    * none (and always for a node that is down). A failed member no observed node is is a
    * stranger (see strangers()): left over from a removal or a lost VM.
    */

@@ -462,8 +462,12 @@ describe('failedMembers', () => {
     for (const id of [R.p1, R.p2, R.p3, R.r1]) assert.deepEqual(failedOf(asSeenBy(REDIS70_FAIL, id)), [R.r2]);
   });
 
-  test('not a node flagged only fail? (pfail), not one that serves slots, not the node itself, not a handshake entry', () => {
-    assert.deepEqual(failedOf(REDIS70_PRIMARY_VIEW + ghostLine(GHOST, 'master,fail?')), [], 'pfail is no verdict');
+  test('a node flagged only fail? (pfail) too: a ghost one member alone still knows never becomes fail', () => {
+    assert.deepEqual(failedOf(REDIS70_PRIMARY_VIEW + ghostLine(GHOST, 'slave,fail?')), [GHOST]);
+    assert.deepEqual(failedOf(REDIS70_PRIMARY_VIEW + ghostLine(GHOST, 'master,fail?', ' 16000-16383')), [], 'unless it serves slots');
+  });
+
+  test('not one that serves slots, not the node itself, not a handshake entry', () => {
     assert.deepEqual(failedOf(REDIS70_PRIMARY_VIEW.replace(`${R.p3} 127.0.0.1:23003@33003 master `, `${R.p3} 127.0.0.1:23003@33003 master,fail `)), [], 'a failed primary that still serves slots');
     assert.deepEqual(failedOf(REDIS70_PRIMARY_VIEW + ghostLine(GHOST, 'master,fail', ' 16000-16383')), [], 'a failed primary that still serves slots');
     assert.deepEqual(failedOf(asSeenBy(REDIS70_FAIL, R.r2)), [], 'the node itself');

@@ -254,14 +254,22 @@ export function topologyDigest(records: readonly ClusterNodeRecord[]): string {
 
 /**
  * The engine ids of the members this node (the one whose CLUSTER NODES `records` is)
- * flags `fail` and that serve no slot, sorted: what is left of a removed node or of a
- * lost VM that gossip kept in the tables, which every member must forget. Not the node
- * itself, not handshake entries (temporary ids), and not a node flagged only `fail?`
- * (pfail: one node's passing suspicion, not the cluster's verdict).
+ * flags `fail` or `fail?` (pfail) and that serve no slot, sorted: what is left of a
+ * removed node or of a lost VM that gossip kept in the tables, which every member must
+ * forget. Not the node itself, and not handshake entries (temporary ids).
+ *
+ * pfail counts too: a ghost that only a minority of members still knows (one that missed
+ * the removal's FORGET while it was down) never becomes `fail`, since that takes failure
+ * reports from most primaries and the others do not know it; it would stay `fail?` in
+ * that member's table for good, and its digest would never agree with the others'
+ * (a crash test run waited 180 s on that). A live member flagged pfail for a moment is
+ * one of the cluster's own nodes, which the leader never takes for a stranger
+ * (operator/model/observed.ts strangers: ids no observed node carries, and only while
+ * no node is hidden, operator/planner/strangers.ts).
  */
 export function failedMembers(records: readonly ClusterNodeRecord[]): string[] {
   return records
-    .filter((r) => !r.myself && !r.flags.includes('handshake') && r.flags.includes('fail') && r.slots.length === 0)
+    .filter((r) => !r.myself && !r.flags.includes('handshake') && (r.flags.includes('fail') || r.flags.includes('pfail')) && r.slots.length === 0)
     .map((r) => r.id)
     .sort();
 }

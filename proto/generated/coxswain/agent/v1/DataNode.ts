@@ -75,7 +75,8 @@ export interface DataNode {
    * ownership and failed nodes: the leader compares the digests of all
    * up nodes to tell "all nodes agree".
    * failed_members     the engine ids of the members this node flags failed ("fail",
-   * the cluster's verdict) and that serve no slot, sorted and
+   * or "fail?": a ghost only a few members know never gets the
+   * cluster's verdict) and that serve no slot, sorted and
    * comma-separated; absent when there are none. A failed member no
    * agent runs is left over from a removal or a lost VM: the leader
    * makes every member forget it (ForgetNode).
@@ -168,7 +169,8 @@ export interface DataNode__Output {
    * ownership and failed nodes: the leader compares the digests of all
    * up nodes to tell "all nodes agree".
    * failed_members     the engine ids of the members this node flags failed ("fail",
-   * the cluster's verdict) and that serve no slot, sorted and
+   * or "fail?": a ghost only a few members know never gets the
+   * cluster's verdict) and that serve no slot, sorted and
    * comma-separated; absent when there are none. A failed member no
    * agent runs is left over from a removal or a lost VM: the leader
    * makes every member forget it (ForgetNode).
