@@ -55,3 +55,40 @@ test('every zone but one gone: all VMs move into the remaining zone, one at a ti
   assert.deepEqual([...m.vms.values()].map((v) => v.spec.zone), Array(6).fill('zone-c'));
   for (const line of r.log) assert.ok((line.match(/create VM/g) ?? []).length <= 1, line);
 });
+
+test('replacements wait while any node group is unhealthy (a replica syncing, a VM being created, an agent that does not answer), and say so', () => {
+  const to = { ...d, id: 6, vmType: 'medium' as const };
+  const inNg0 = (c: ReturnType<typeof clusterAt>): string[] =>
+    stepsOf(plan(to, c), 'createVm').filter((s) => s.vm.nodeGroup === 0).map((s) => s.vm.id);
+  assert.deepEqual(inNg0(clusterAt(d)), ['vm-7'], 'a healthy cluster: the first replacement');
+  const syncing = clusterAt(d);
+  nodeOf(syncing, 'vm-6').inSync = false;
+  const p = plan(to, syncing);
+  assert.deepEqual(inNg0(syncing), [], 'no replacement in ng0 while a replica of ng2 syncs');
+  assert.ok(p.waiting.some((w) => w.includes('VM replacements wait until every node group is healthy')), p.waiting.join('; '));
+  const creating = clusterAt(d);
+  const fresh = structuredClone(vmOf(creating, 'vm-5'));
+  Object.assign(fresh, { id: 'vm-8', state: 'creating', dataNodes: [] });
+  creating.vms.push(fresh);
+  assert.deepEqual(inNg0(creating), [], 'nor while a VM of ng2 is being created');
+  const deaf = clusterAt(d);
+  vmOf(deaf, 'vm-5').agentUp = false;
+  assert.deepEqual(inNg0(deaf), [], 'nor while an agent does not answer');
+});
+
+test('the first group with a VM to replace goes first; a group already done is skipped', () => {
+  const to = { ...d, id: 6, vmType: 'medium' as const };
+  const c = clusterAt(d);
+  for (const vm of c.vms) if (vm.nodeGroup === 0) vm.vmType = 'medium';
+  assert.deepEqual(stepsOf(plan(to, c), 'createVm').map((s) => [s.vm.nodeGroup, s.vm.vmType]), [[1, 'medium']]);
+});
+
+test('a temporary VM is no VM to replace: it leaves, and nothing is created for it', () => {
+  const c = clusterAt(d);
+  const temp = structuredClone(vmOf(c, 'vm-2'));
+  Object.assign(temp, { id: 'vm-9', temporary: true });
+  Object.assign(temp.dataNodes[0]!, { id: 'vm-9', vmId: 'vm-9', engineNodeId: 'vm-9-engine' });
+  c.vms.push(temp);
+  const p = plan({ ...d, id: 6 }, c);
+  assert.deepEqual(stepsOf(p, 'createVm'), []);
+});
