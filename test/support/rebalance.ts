@@ -7,7 +7,7 @@ import { findNode, primariesOf } from '../../agent/engines/redis/topology.ts';
 import type { Topology } from '../../agent/engines/redis/topology.ts';
 import { addMovePhases, noMovePhases, resumeOpenSlots } from '../../agent/engines/redis/slot-migration.ts';
 import type { MoveOptions, MoveResult } from '../../agent/engines/redis/slot-migration.ts';
-import type { OpResult, RedisClusterOps } from '../../agent/engines/redis/cluster-ops.ts';
+import type { RedisClusterOps } from '../../agent/engines/redis/cluster-ops.ts';
 import { rangesToSlots } from '../../common/slot-ranges.ts';
 
 export interface PlannedMove {
@@ -76,23 +76,6 @@ export function planDrain(topology: Topology, id: string): PlannedMove[] {
     at += n;
   }
   return moves;
-}
-
-/** Moves slots so that every primary (including empty ones) holds an even share. */
-export async function rebalance(ops: RedisClusterOps, opts: MoveOptions = {}): Promise<OpResult & { keysMoved: number; moves: PlannedMove[] }> {
-  const op = 'rebalance';
-  const started = Date.now();
-  await resumeOpenSlots(ops, op, opts);
-  const topo = (await ops.agree(op, { signal: opts.signal })).topology;
-  const moves = planRebalance(topo);
-  let keysMoved = 0;
-  let last = topo;
-  for (const m of moves) {
-    const r = await ops.moveSlots(m.fromId, m.toId, m.slots, opts);
-    keysMoved += r.keysMoved;
-    last = r.topology;
-  }
-  return { changed: moves.length > 0, topology: last, ms: Date.now() - started, keysMoved, moves };
 }
 
 /** Moves every slot of primary `id` to the other primaries, evening them out. */
