@@ -82,13 +82,3 @@ test('the first group with a VM to replace goes first; a group already done is s
   for (const vm of c.vms) if (vm.nodeGroup === 0) vm.vmType = 'medium';
   assert.deepEqual(stepsOf(plan(to, c), 'createVm').map((s) => [s.vm.nodeGroup, s.vm.vmType]), [[1, 'medium']]);
 });
-
-test('a temporary VM is no VM to replace: it leaves, and nothing is created for it', () => {
-  const c = clusterAt(d);
-  const temp = structuredClone(vmOf(c, 'vm-2'));
-  Object.assign(temp, { id: 'vm-9', temporary: true });
-  Object.assign(temp.dataNodes[0]!, { id: 'vm-9', vmId: 'vm-9', engineNodeId: 'vm-9-engine' });
-  c.vms.push(temp);
-  const p = plan({ ...d, id: 6 }, c);
-  assert.deepEqual(stepsOf(p, 'createVm'), []);
-});
